@@ -1,0 +1,99 @@
+"""Settings read from the environment: the one place that knows every CAPEX_* variable.
+
+Every other module takes a :class:`Settings` (or reads :func:`load_settings`) instead of
+calling ``os.environ`` itself, so the README's table of variables can be checked against
+this file alone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+DEFAULT_SEC_DATA_URL = "https://data.sec.gov"
+DEFAULT_SEC_WWW_URL = "https://www.sec.gov"
+DEFAULT_PRICES_URL = "https://stooq.com"
+DEFAULT_SINCE = "2019-01-01"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration for one process (see README, 'Environment variables')."""
+
+    sec_data_url: str = DEFAULT_SEC_DATA_URL
+    sec_www_url: str = DEFAULT_SEC_WWW_URL
+    sec_user_agent: str | None = None
+    prices_url: str = DEFAULT_PRICES_URL
+    prices_dir: Path | None = None
+    tickers: tuple[str, ...] = ()
+    since: date = date.fromisoformat(DEFAULT_SINCE)
+    raw_dir: Path = Path("raw")
+    warehouse: Path = Path("warehouse/capex.duckdb")
+    offline: bool = False
+    sec_requests_per_second: float = 8.0
+    http_timeout: float = 30.0
+    http_max_attempts: int = 6
+    http_max_retry_seconds: float = 120.0
+    news_sources: tuple[str, ...] = ()
+    news_config: Path | None = None
+
+    @property
+    def build_warehouse(self) -> Path:
+        """The private file that pipeline steps write; users read :attr:`warehouse`."""
+        return self.warehouse.parent / ".build" / self.warehouse.name
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.warehouse.parent / "reports"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read :class:`Settings` from ``environ`` (default: ``os.environ``)."""
+    env = os.environ if environ is None else environ
+    since_text = env.get("CAPEX_SINCE", DEFAULT_SINCE)
+    try:
+        since = date.fromisoformat(since_text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"CAPEX_SINCE={since_text!r} is not a date; use YYYY-MM-DD, e.g. 2019-01-01"
+        ) from exc
+    try:
+        rate = float(env.get("CAPEX_SEC_RATE", "8"))
+    except ValueError as exc:
+        raise ConfigError("CAPEX_SEC_RATE must be a number of requests per second") from exc
+    if not 0 < rate <= 10:
+        raise ConfigError(f"CAPEX_SEC_RATE={rate} is outside SEC's limit; use a value in (0, 10]")
+    prices_dir = env.get("CAPEX_PRICES_DIR")
+    news_config = env.get("CAPEX_NEWS_CONFIG")
+    return Settings(
+        sec_data_url=env.get("CAPEX_SEC_DATA_URL", DEFAULT_SEC_DATA_URL).rstrip("/"),
+        sec_www_url=env.get("CAPEX_SEC_WWW_URL", DEFAULT_SEC_WWW_URL).rstrip("/"),
+        sec_user_agent=(env.get("SEC_USER_AGENT") or "").strip() or None,
+        prices_url=env.get("CAPEX_PRICES_URL", DEFAULT_PRICES_URL).rstrip("/"),
+        prices_dir=Path(prices_dir) if prices_dir else None,
+        tickers=tuple(t.upper() for t in _split(env.get("CAPEX_TICKERS"))),
+        since=since,
+        raw_dir=Path(env.get("CAPEX_RAW_DIR", "raw")),
+        warehouse=Path(env.get("CAPEX_WAREHOUSE", "warehouse/capex.duckdb")),
+        offline=_flag(env.get("CAPEX_OFFLINE")),
+        sec_requests_per_second=rate,
+        http_timeout=float(env.get("CAPEX_HTTP_TIMEOUT", "30")),
+        http_max_attempts=int(env.get("CAPEX_HTTP_MAX_ATTEMPTS", "6")),
+        http_max_retry_seconds=float(env.get("CAPEX_HTTP_MAX_RETRY_SECONDS", "120")),
+        news_sources=_split(env.get("CAPEX_NEWS_SOURCES")),
+        news_config=Path(news_config) if news_config else None,
+    )
