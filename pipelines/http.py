@@ -132,6 +132,7 @@ class Fetcher:
         max_attempts: int = 6,
         max_retry_seconds: float = 120.0,
         user_agent_help: str | None = None,
+        rate_key: str | None = None,
         session: requests.Session | None = None,
         log: Callable[[str], None] | None = None,
     ):
@@ -144,7 +145,9 @@ class Fetcher:
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.max_retry_seconds = max_retry_seconds
-        self.limiter = RateLimiter(store.root / ".locks" / f"{source}.rate", requests_per_second)
+        # Sources that share a server's limit (SEC's two hosts) share one ``rate_key``.
+        lock_name = f"{rate_key or source}.rate"
+        self.limiter = RateLimiter(store.root / ".locks" / lock_name, requests_per_second)
         self.session = session or requests.Session()
         self.log = log or (lambda _message: None)
         self.bytes_downloaded = 0
@@ -178,7 +181,9 @@ class Fetcher:
         response = self._send(url, previous)
         if response.status_code == 304 and previous is not None:
             body = previous.read()
-            return Fetched(previous, self._validate(url, body, previous.content_type, validate), False)
+            return Fetched(
+                previous, self._validate(url, body, previous.content_type, validate), False
+            )
         content_type = response.headers.get("Content-Type")
         parsed = self._validate(url, response.content, content_type, validate)
         doc = self.store.put(
@@ -212,6 +217,8 @@ class Fetcher:
             if previous.last_modified:
                 headers["If-Modified-Since"] = previous.last_modified
 
+        started = time.monotonic()
+
         def attempt() -> requests.Response:
             self.limiter.acquire()
             self.requests_sent += 1
@@ -227,6 +234,13 @@ class Fetcher:
             status = response.status_code
             if status == 429 or status >= 500:
                 wait = parse_retry_after(response.headers.get("Retry-After"))
+                budget_left = self.max_retry_seconds - (time.monotonic() - started)
+                if wait is not None and wait > budget_left:
+                    raise FetchError(
+                        url,
+                        f"HTTP {status} with Retry-After {wait:.0f}s, beyond the "
+                        f"{self.max_retry_seconds:.0f}s retry budget; try again later",
+                    )
                 raise _Retryable(url, f"HTTP {status}", wait)
             if status == 304:
                 return response

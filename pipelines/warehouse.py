@@ -80,7 +80,7 @@ class Warehouse:
         ddl: str,
         con: duckdb.DuckDBPyConnection | None = None,
     ) -> int:
-        """Replace the rows of ``table`` matching ``match`` (e.g. ``{"ticker": "NVDA"}``) by ``frame``.
+        """Replace the rows of ``table`` matching ``match`` (e.g. ticker = NVDA) by ``frame``.
 
         ``ddl`` creates the table when it does not exist. Runs in one transaction (the given
         connection's, or a new one). Returns the number of rows written.
