@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
+
+if TYPE_CHECKING:
+    from pipelines.sources.sec import CompanyDocuments
 
 DIMENSIONS_TYPE = pl.List(pl.Struct({"axis": pl.String, "member": pl.String}))
 
@@ -61,7 +66,7 @@ CREATE TABLE IF NOT EXISTS staging.facts (
 
 # DuckDB turns the polars list of {axis, member} structs into a MAP on insert.
 FACTS_INSERT_SELECT = """
-SELECT * REPLACE (
+SELECT * EXCLUDE (dimensions_key) REPLACE (
     CASE WHEN len(dimensions) > 0
          THEN map_from_entries(list_transform(dimensions, d -> {'k': d.axis, 'v': d.member}))
     END AS dimensions
@@ -102,3 +107,53 @@ def merge_facts(companyfacts: pl.DataFrame, filing_facts: list[pl.DataFrame]) ->
         ],
         nulls_last=False,
     )
+
+
+def filing_facts(
+    parsed, *, ticker: str, cik: int, accession: str, form: str, filed
+) -> pl.DataFrame:
+    """staging.facts rows (source 'filing') from a parsed XBRL document of one filing.
+
+    ``fiscal_year``/``fiscal_period`` are the filing's DocumentFiscalYearFocus/PeriodFocus,
+    as in companyfacts: they describe the filing, not the fact.
+    """
+    frame = parsed.facts.with_columns(
+        pl.lit(accession).alias("accession"),
+        pl.lit(form).alias("form"),
+        pl.lit(parsed.fiscal_year, pl.Int32).alias("fiscal_year"),
+        pl.lit(parsed.fiscal_period, pl.String).alias("fiscal_period"),
+        pl.lit(filed, pl.Date).alias("filed"),
+        pl.lit(None, pl.String).alias("frame"),
+        pl.lit("filing").alias("source"),
+    )
+    return finish_facts(frame, ticker, cik)
+
+
+def company_facts(documents: CompanyDocuments) -> pl.DataFrame:
+    """All staging.facts rows of one company: companyfacts plus every filing's XBRL document.
+
+    Raises an error naming the document's URL when one does not parse: nothing of the
+    company lands then.
+    """
+    from pipelines.normalize.companyfacts import normalize_companyfacts
+    from pipelines.normalize.xbrl import parse_xbrl
+
+    company = documents.company
+    from_companyfacts = normalize_companyfacts(
+        documents.companyfacts.parsed, company.ticker, company.cik
+    )
+    from_filings = []
+    for filing in documents.filing_documents:
+        doc = filing.fetched.document
+        parsed = parse_xbrl(doc.read(), url=doc.url)
+        from_filings.append(
+            filing_facts(
+                parsed,
+                ticker=company.ticker,
+                cik=company.cik,
+                accession=filing.accession,
+                form=filing.form,
+                filed=filing.filed,
+            )
+        )
+    return merge_facts(from_companyfacts, from_filings)

@@ -1,0 +1,236 @@
+"""The ``capex`` command: run the pipeline through Dagster, query the warehouse, open the UI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from pipelines.config import ConfigError, load_settings
+
+EPILOG = """\
+examples:
+  SEC_USER_AGENT='Jane Analyst jane@example.com' capex run
+  capex run --tickers NVDA,AAPL          # a subset, or companies beyond the default seven
+  CAPEX_OFFLINE=1 capex run               # rebuild every table from raw/, no network
+  capex sql "SELECT * FROM marts.capex_quarterly WHERE ticker = 'NVDA' ORDER BY period_end"
+  capex ui                                # the Dagster UI on http://127.0.0.1:3000
+
+Settings come from environment variables (README, 'Environment variables').
+"""
+
+
+def _apply_overrides(args: argparse.Namespace) -> None:
+    if getattr(args, "tickers", None):
+        os.environ["CAPEX_TICKERS"] = args.tickers
+    if getattr(args, "offline", False):
+        os.environ["CAPEX_OFFLINE"] = "1"
+    if getattr(args, "since", None):
+        os.environ["CAPEX_SINCE"] = args.since
+
+
+def _failure_messages(result) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            cause = error.cause.message.strip() if error and error.cause else ""
+            text = (error.message.strip() if error else "step failed").splitlines()[-1]
+            messages.append(f"{event.step_key}: {cause or text}")
+    return messages
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Materialise every asset for every selected company, through Dagster."""
+    _apply_overrides(args)
+    settings = load_settings()
+    if not settings.offline:
+        from pipelines.sources.sec import check_user_agent
+
+        check_user_agent(settings.sec_user_agent)
+    import dagster as dg
+
+    from pipelines import definitions
+
+    instance = (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
+    level = "INFO" if args.verbose else "WARNING"
+    run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
+    plan = [
+        (job_name, key)
+        for job_name, partitions in definitions.PARTITIONED_JOBS
+        for key in partitions.get_partition_keys()
+    ] + [(name, None) for name in definitions.UNPARTITIONED_JOBS]
+    failures: list[tuple[str, str]] = []
+    started = time.monotonic()
+    mode = "offline, from raw/" if settings.offline else "online"
+    print(f"capex run: {len(plan)} runs ({mode}); warehouse {settings.warehouse}", flush=True)
+    for number, (job_name, key) in enumerate(plan, start=1):
+        label = f"{job_name}[{key}]" if key else job_name
+        print(f"[{number}/{len(plan)}] {label} ... ", end="", flush=True)
+        step_started = time.monotonic()
+        job = definitions.defs.resolve_job_def(job_name)
+        result = job.execute_in_process(
+            partition_key=key, instance=instance, raise_on_error=False, run_config=run_config
+        )
+        elapsed = time.monotonic() - step_started
+        if result.success:
+            print(f"ok ({elapsed:.1f}s)", flush=True)
+        else:
+            messages = _failure_messages(result) or ["run failed"]
+            print(f"FAILED ({elapsed:.1f}s)", flush=True)
+            for message in messages:
+                print(f"    {message}", flush=True)
+                failures.append((label, message))
+    total = time.monotonic() - started
+    print(
+        f"\n{len(plan) - len({f[0] for f in failures})} of {len(plan)} runs succeeded "
+        f"in {total:.1f}s."
+    )
+    if settings.warehouse.exists():
+        print(
+            f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
+            f"(file {settings.warehouse})"
+        )
+    if failures:
+        print("Failed:", file=sys.stderr)
+        for label, message in failures:
+            print(f"  {label}: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    """Run a query against the published warehouse and print it."""
+    from pipelines.warehouse import connect_published
+
+    settings = load_settings()
+    con = connect_published(settings.warehouse)
+    try:
+        frame = con.execute(args.query).pl()
+    finally:
+        con.close()
+    if args.csv:
+        sys.stdout.write(frame.write_csv())
+    else:
+        import polars as pl
+
+        with pl.Config(
+            tbl_rows=args.max_rows,
+            tbl_cols=-1,
+            fmt_str_lengths=60,
+            tbl_width_chars=1000,
+            thousands_separator=False,
+            tbl_hide_dataframe_shape=True,
+            tbl_hide_column_data_types=True,
+            tbl_formatting="ASCII_MARKDOWN",
+        ):
+            print(frame)
+        print(f"({frame.height} row{'s' if frame.height != 1 else ''})")
+    return 0
+
+
+def cmd_publish(_args: argparse.Namespace) -> int:
+    from pipelines.warehouse import Warehouse
+
+    path = Warehouse.from_settings(load_settings()).publish()
+    print(f"published {path}")
+    return 0
+
+
+def cmd_companies(args: argparse.Namespace) -> int:
+    _apply_overrides(args)
+    from pipelines.partitions import universe
+
+    for company in universe().values():
+        print(f"{company.ticker:8} {company.cik:>10}  {company.name}")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Start ``dagster dev`` on this code location."""
+    home = os.environ.setdefault("DAGSTER_HOME", os.path.abspath(".dagster_home"))
+    os.makedirs(home, exist_ok=True)
+    config = os.path.join(home, "dagster.yaml")
+    if not os.path.exists(config):
+        with open(config, "w") as handle:
+            handle.write("nux:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n")
+    command = [
+        "dagster",
+        "dev",
+        "-m",
+        "pipelines.definitions",
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+    ]
+    print(f"DAGSTER_HOME={home}; {' '.join(command)}", flush=True)
+    os.execvp(command[0], command)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="capex",
+        description="capex-watch: Big Tech capex, revenue growth and valuation from SEC "
+        "filings, prices and news, in a DuckDB warehouse built by Dagster.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="fetch, land and model everything (the main job)")
+    run.add_argument(
+        "--tickers",
+        help="comma-separated tickers (default: CAPEX_TICKERS or the "
+        "seven in pipelines/seeds/companies.csv)",
+    )
+    run.add_argument("--since", help="first filing date to load, YYYY-MM-DD (CAPEX_SINCE)")
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        help="rebuild from raw/ without the network (CAPEX_OFFLINE=1)",
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="show Dagster's step logs")
+    run.set_defaults(func=cmd_run)
+
+    sql = commands.add_parser("sql", help="query the published warehouse")
+    sql.add_argument("query", help='a SQL query, e.g. "SELECT * FROM marts.capex_quarterly"')
+    sql.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table mode")
+    sql.set_defaults(func=cmd_sql)
+
+    companies = commands.add_parser("companies", help="list the selected companies")
+    companies.add_argument("--tickers", help="comma-separated tickers")
+    companies.set_defaults(func=cmd_companies)
+
+    publish = commands.add_parser("publish", help="publish the build file for readers")
+    publish.set_defaults(func=cmd_publish)
+
+    ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev)")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"capex: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"capex: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""The Dagster code location: ``dagster dev -m pipelines.definitions``."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets import sec
+from pipelines.assets.publish import published_warehouse_asset
+from pipelines.partitions import company_partitions
+from pipelines.resources import CapexResource
+
+company_assets = [*sec.ASSETS]
+unpartitioned_assets: list[dg.AssetsDefinition] = []
+asset_checks: list = []
+
+publish = published_warehouse_asset(
+    [key for a in company_assets + unpartitioned_assets for key in a.keys]
+)
+
+company_job = dg.define_asset_job(
+    "company_refresh",
+    selection=dg.AssetSelection.assets(*company_assets),
+    partitions_def=company_partitions,
+    description="Fetch and land one company's SEC documents (one run per company).",
+)
+models_job = dg.define_asset_job(
+    "models_refresh",
+    selection=dg.AssetSelection.assets(*unpartitioned_assets, publish),
+    description="Rebuild the SQL models and marts, then publish the warehouse.",
+)
+
+# What `capex run` executes, in order: each partitioned job once per partition key, then the rest.
+PARTITIONED_JOBS = [(company_job.name, company_partitions)]
+UNPARTITIONED_JOBS = [models_job.name]
+
+defs = dg.Definitions(
+    assets=[*company_assets, *unpartitioned_assets, publish],
+    asset_checks=asset_checks,
+    jobs=[company_job, models_job],
+    resources={"capex": CapexResource()},
+)
