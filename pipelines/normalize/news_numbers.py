@@ -145,7 +145,10 @@ _COUNT_NOUNS = (
     "subscribers|devices|GPUs|chips|servers|deliveries|orders|"
     "件|台|辆|人|名|部|颗|块|片|张|户|位"
 )
-_PP = "percentage points|percentage point|percentage-points|pct points|pct point|pp|ppts|个百分点|百分点"
+_PP = (
+    "percentage points|percentage point|percentage-points|pct points|pct point|pp|ppts|"
+    "个百分点|百分点"
+)
 _PCT = "%|％|percent|per cent|pct"
 _NEG_SUFFIX = "decline|drop|decrease|fall|slump|contraction|lower|less|下降|下滑|减少"
 _POS_SUFFIX = "increase|rise|gain|jump|growth|higher|more|增长|增加|上升"
