@@ -39,6 +39,7 @@ class Settings:
     sec_user_agent: str | None = None
     prices_url: str = DEFAULT_PRICES_URL
     prices_dir: Path | None = None
+    prices_requests_per_second: float = 1.0
     tickers: tuple[str, ...] = ()
     since: date = date.fromisoformat(DEFAULT_SINCE)
     raw_dir: Path = Path("raw")
@@ -78,6 +79,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if not 0 < rate <= 10:
         raise ConfigError(f"CAPEX_SEC_RATE={rate} is outside SEC's limit; use a value in (0, 10]")
     prices_dir = env.get("CAPEX_PRICES_DIR")
+    try:
+        prices_rate = float(env.get("CAPEX_PRICES_RATE", "1"))
+    except ValueError as exc:
+        raise ConfigError("CAPEX_PRICES_RATE must be a number of requests per second") from exc
+    if prices_rate <= 0:
+        raise ConfigError(f"CAPEX_PRICES_RATE={prices_rate} must be positive, e.g. 1")
     news_config = env.get("CAPEX_NEWS_CONFIG")
     return Settings(
         sec_data_url=env.get("CAPEX_SEC_DATA_URL", DEFAULT_SEC_DATA_URL).rstrip("/"),
@@ -85,6 +92,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sec_user_agent=(env.get("SEC_USER_AGENT") or "").strip() or None,
         prices_url=env.get("CAPEX_PRICES_URL", DEFAULT_PRICES_URL).rstrip("/"),
         prices_dir=Path(prices_dir) if prices_dir else None,
+        prices_requests_per_second=prices_rate,
         tickers=tuple(t.upper() for t in _split(env.get("CAPEX_TICKERS"))),
         since=since,
         raw_dir=Path(env.get("CAPEX_RAW_DIR", "raw")),
