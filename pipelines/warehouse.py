@@ -79,15 +79,17 @@ class Warehouse:
         match: Mapping[str, Any],
         ddl: str,
         con: duckdb.DuckDBPyConnection | None = None,
+        select: str = "SELECT * FROM {source}",
     ) -> int:
         """Replace the rows of ``table`` matching ``match`` (e.g. ticker = NVDA) by ``frame``.
 
-        ``ddl`` creates the table when it does not exist. Runs in one transaction (the given
-        connection's, or a new one). Returns the number of rows written.
+        ``ddl`` creates the table when it does not exist; ``select`` may reshape the incoming
+        rows (``{source}`` names them). Runs in one transaction (the given connection's, or a
+        new one). Returns the number of rows written.
         """
         if con is None:
             with self.connect() as own:
-                return self.replace_rows(table, frame, match, ddl, own)
+                return self.replace_rows(table, frame, match, ddl, own, select)
         con.execute(ddl)
         if match:
             where = " AND ".join(f"{column} = ?" for column in match)
@@ -97,7 +99,8 @@ class Warehouse:
         if frame.height:
             con.register("_incoming", frame.to_arrow())
             try:
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+                query = select.replace("{source}", "_incoming")
+                con.execute(f"INSERT INTO {table} BY NAME {query}")
             finally:
                 con.unregister("_incoming")
         return frame.height

@@ -205,6 +205,11 @@ class FakeSec:
                 if form not in ("10-K", "10-Q") or accession in keep_accessions
             ]
             document["filings"]["recent"] = {k: [v[i] for i in keep] for k, v in recent.items()}
+            # overflow pages that were not recorded are left out of the listing
+            document["filings"]["files"] = [
+                page for page in document["filings"].get("files", [])
+                if (self.sec_dir / "submissions" / page["name"]).exists()
+            ]
             return json.dumps(document).encode()
         if cik not in COMPANY_NAMES:
             return None

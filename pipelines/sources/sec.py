@@ -161,11 +161,12 @@ def xbrl_document_name(index: dict, primary_document: str | None) -> str:
 
 @dataclass(frozen=True)
 class FilingDocument:
-    """A 10-K or 10-Q with its fetched XBRL document."""
+    """A 10-K or 10-Q with its folder listing and its fetched XBRL document."""
 
     accession: str
     form: str
     filed: date
+    index: Fetched
     fetched: Fetched
 
 
@@ -185,6 +186,7 @@ class CompanyDocuments:
         yield from self.overflow_pages
         yield self.companyfacts
         for doc in self.filing_documents:
+            yield doc.index
             yield doc.fetched
 
 
@@ -217,7 +219,7 @@ def company_documents(
             raise ValueError(f"{index.document.url}: {exc}") from exc
         fetched = client.filing_document(company.cik, filing["accession"], name)
         documents.append(
-            FilingDocument(filing["accession"], filing["form"], filing["filed"], fetched)
+            FilingDocument(filing["accession"], filing["form"], filing["filed"], index, fetched)
         )
         log(
             f"{company.ticker}: filing {number}/{periodic.height} {filing['form']} "
