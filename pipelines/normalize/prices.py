@@ -1,0 +1,206 @@
+"""Daily price CSVs → rows of ``staging.prices``: pure parsing with polars, no I/O.
+
+Two layouts are accepted:
+
+* **Stooq** (``/q/d/l/?s=…&i=d``): header exactly ``Date,Open,High,Low,Close,Volume``
+  (some indices come without ``Volume``);
+* **Yahoo-style** exports (Yahoo's download button, ``yfinance``'s ``to_csv``): the columns
+  ``Date, Open, High, Low, Close, Volume`` in any order, optionally ``Adj Close``.
+
+``close`` is the file's ``Close``: split-adjusted in both sources, which is what market value
+(close × split-adjusted shares) needs. ``Adj Close`` (dividend-adjusted too) is read and dropped:
+a price return is not a total return.
+
+Anything else, an empty file, a header without rows, a value that is not a number or a date, a
+duplicated date or a non-positive close raises :class:`PriceFormatError` naming the document,
+the line and the value, so nothing half-parsed lands.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+STOOQ_COLUMNS = ("Date", "Open", "High", "Low", "Close", "Volume")
+YAHOO_REQUIRED = frozenset(STOOQ_COLUMNS)
+YAHOO_OPTIONAL = frozenset({"Adj Close"})
+PRICE_COLUMNS = ("open", "high", "low", "close")
+
+#: Column order and DuckDB types of ``staging.prices``.
+PRICES_SCHEMA: dict[str, pl.DataType] = {
+    "ticker": pl.String(),
+    "date": pl.Date(),
+    "open": pl.Float64(),
+    "high": pl.Float64(),
+    "low": pl.Float64(),
+    "close": pl.Float64(),
+    "volume": pl.Int64(),
+    "source": pl.String(),
+}
+
+# Cells that mean "no value" in the exports we accept (Yahoo writes "null" on some days).
+_MISSING = ("", "null", "NaN", "nan")
+
+
+class PriceFormatError(ValueError):
+    """A price CSV could not be read; the message names the document and what is wrong."""
+
+
+def detect_layout(header: list[str]) -> str:
+    """Return ``'stooq'`` or ``'yahoo'`` for a CSV header, or raise :class:`PriceFormatError`."""
+    columns = [column.strip() for column in header]
+    if tuple(columns) in (STOOQ_COLUMNS, STOOQ_COLUMNS[:-1]):
+        return "stooq"
+    names = set(columns)
+    if len(names) == len(columns) and YAHOO_REQUIRED <= names <= YAHOO_REQUIRED | YAHOO_OPTIONAL:
+        return "yahoo"
+    raise PriceFormatError(
+        f"unrecognised price CSV header {','.join(columns)!r}; expected the Stooq layout "
+        f"{','.join(STOOQ_COLUMNS)!r} or a Yahoo-style export with the columns "
+        f"{', '.join(STOOQ_COLUMNS)} in any order (optionally 'Adj Close')"
+    )
+
+
+def parse_price_csv(
+    body: bytes | str, ticker: str, source: str, *, origin: str = ""
+) -> pl.DataFrame:
+    """Parse one daily price CSV into ``staging.prices`` rows for ``ticker``, sorted by date.
+
+    ``source`` is written to the ``source`` column (e.g. ``'stooq'``); ``origin`` (a URL or a
+    file path) is only used in error messages. Returns a frame with :data:`PRICES_SCHEMA`.
+    """
+    where = origin or f"the {ticker} price CSV"
+    text = body.decode("utf-8-sig", errors="replace") if isinstance(body, bytes) else body
+    if not text.strip():
+        raise PriceFormatError(f"{where} is empty (0 rows); expected a daily price CSV")
+    first_line = text.lstrip().splitlines()[0]
+    if "," not in first_line:
+        raise PriceFormatError(
+            f"{where} is not a CSV (first line {first_line[:80]!r}); expected a header such as "
+            f"{','.join(STOOQ_COLUMNS)!r}"
+        )
+    try:
+        raw = pl.read_csv(
+            io.StringIO(text),
+            infer_schema=False,
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PriceFormatError(
+            f"{where} is not a well-formed CSV ({reason}); every row needs one value per "
+            "header column"
+        ) from exc
+    raw = raw.rename({column: column.strip() for column in raw.columns})
+    try:
+        detect_layout(raw.columns)
+    except PriceFormatError as exc:
+        raise PriceFormatError(f"{where}: {exc}") from exc
+    if raw.height == 0:
+        raise PriceFormatError(f"{where} has a header but no rows")
+
+    # Line numbers as a text editor shows them (header = line 1), for error messages.
+    raw = raw.with_row_index("line", offset=2)
+    cleaned = raw.with_columns(
+        pl.when(pl.col(c).str.strip_chars().is_in(_MISSING))
+        .then(None)
+        .otherwise(pl.col(c).str.strip_chars())
+        .alias(c)
+        for c in raw.columns
+        if c != "line"
+    )
+    # Yahoo writes a row of "null" for days without a quote: not a trading day, drop it.
+    price_cells = [c for c in ("Open", "High", "Low", "Close") if c in cleaned.columns]
+    cleaned = cleaned.filter(~pl.all_horizontal(pl.col(c).is_null() for c in price_cells))
+    if cleaned.height == 0:
+        raise PriceFormatError(f"{where} has no row with a price")
+
+    has_volume = "Volume" in cleaned.columns
+    parsed = cleaned.select(
+        "line",
+        # yfinance writes tz-aware timestamps ("2024-06-10 00:00:00-04:00"): the trading day
+        # is the local date, i.e. the first ten characters.
+        pl.col("Date").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).alias("date"),
+        *(pl.col(c.title()).cast(pl.Float64, strict=False).alias(c) for c in PRICE_COLUMNS),
+        (
+            pl.col("Volume").cast(pl.Float64, strict=False)
+            if has_volume
+            else pl.lit(None, pl.Float64)
+        ).alias("volume"),
+        pl.col("Date").alias("_date_text"),
+        *(pl.col(c.title()).alias(f"_{c}_text") for c in PRICE_COLUMNS),
+        (pl.col("Volume") if has_volume else pl.lit(None, pl.String)).alias("_volume_text"),
+    )
+    _raise_on_bad_cells(parsed, where)
+
+    duplicated = parsed.filter(pl.col("date").is_duplicated()).sort("line")
+    if duplicated.height:
+        row = duplicated.row(0, named=True)
+        raise PriceFormatError(
+            f"{where}: date {row['date']} appears more than once (line {row['line']}); "
+            "a daily price file has one row per trading day"
+        )
+    bad_close = parsed.filter(pl.col("close") <= 0)
+    if bad_close.height:
+        row = bad_close.row(0, named=True)
+        raise PriceFormatError(
+            f"{where}: line {row['line']}: close {row['_close_text']!r} on {row['date']} is not "
+            "positive"
+        )
+    return (
+        parsed.select(
+            pl.lit(ticker, pl.String).alias("ticker"),
+            "date",
+            *PRICE_COLUMNS,
+            pl.col("volume").round(0).cast(pl.Int64).alias("volume"),
+            pl.lit(source, pl.String).alias("source"),
+        )
+        .sort("date")
+        .cast(PRICES_SCHEMA)
+    )
+
+
+def _raise_on_bad_cells(parsed: pl.DataFrame, where: str) -> None:
+    """Raise on the first cell that is missing or failed to parse, naming line and value."""
+    checks = [("date", "_date_text", "a date (YYYY-MM-DD)")]
+    checks += [(c, f"_{c}_text", "a number") for c in PRICE_COLUMNS]
+    checks.append(("volume", "_volume_text", "a number"))
+    problems = []
+    for column, text_column, expected in checks:
+        bad = parsed.filter(pl.col(column).is_null() & pl.col(text_column).is_not_null())
+        if column == "close":  # a row with other prices but no close is not usable either
+            bad = parsed.filter(pl.col(column).is_null())
+        if bad.height:
+            row = bad.sort("line").row(0, named=True)
+            problems.append((row["line"], column, row[text_column], expected, bad.height))
+    if problems:
+        line, column, value, expected, count = min(problems, key=lambda p: (p[0], p[1]))
+        more = f" ({count} such rows)" if count > 1 else ""
+        found = "is missing" if value is None else f"{value!r} is not {expected}"
+        raise PriceFormatError(
+            f"{where}: line {line}: {column} {found}{more}; the file is malformed or truncated"
+        )
+
+
+def detect_layout_of(body: bytes | str) -> str:
+    """The layout (``'stooq'`` / ``'yahoo'``) of a CSV body, from its header line."""
+    text = body.decode("utf-8-sig", errors="replace") if isinstance(body, bytes) else body
+    lines = text.lstrip().splitlines()
+    if not lines:
+        raise PriceFormatError("empty price CSV")
+    return detect_layout(lines[0].split(","))
+
+
+PRICES_DDL = """
+CREATE TABLE IF NOT EXISTS staging.prices (
+    ticker VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    open DOUBLE,
+    high DOUBLE,
+    low DOUBLE,
+    close DOUBLE NOT NULL,
+    volume BIGINT,
+    source VARCHAR NOT NULL
+)
+"""
