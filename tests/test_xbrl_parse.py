@@ -599,3 +599,14 @@ def test_midnight_datetime_end_is_the_previous_day():
     doc = parse_xbrl(body, url="midnight.xml")
     shares = doc.facts.filter(pl.col("concept") == "CommonStockSharesIssued")
     assert shares["period_end"].to_list() == [date(2024, 12, 31)]
+
+
+def test_forever_context_facts_are_skipped():
+    # A fact with no period (xbrli:forever) cannot be filed under a period_end.
+    body = hand_made("example-20241231_htm.xml").replace(
+        b"<period><startDate>2023-01-01</startDate><endDate>2023-12-31</endDate></period>",
+        b"<period><forever/></period>",
+    )
+    doc = parse_xbrl(body, url="forever.xml")
+    assert doc.facts.filter(pl.col("period_end") == date(2023, 12, 31)).height == 0
+    assert doc.facts.height == len(TWIN_FACTS) - 2  # Revenues and NetIncomeLoss for 2023

@@ -77,7 +77,9 @@ class XbrlDocument:
     unit, period, dimensions). ``duplicates`` counts repeated facts that were dropped because
     they agreed with the kept one (inline documents repeat facts; a rounded copy agrees with
     a precise one); ``conflicts`` counts repeats whose value disagreed (the most precise, or
-    else the first, was kept); ``nil_facts`` counts xsi:nil facts, which are skipped.
+    else the first, was kept); ``nil_facts`` counts xsi:nil numeric facts, which are
+    skipped. Facts in an ``xbrli:forever`` context have no period to file them under and are
+    skipped too (SEC filings do not use them for numbers).
     """
 
     url: str
@@ -317,7 +319,7 @@ class _Facts:
         decimals: int | None,
         where: str,
     ) -> None:
-        ctx = self._context(context_ref, where)
+        ctx = self.context(context_ref, where)
         if ctx.end is None:  # xbrli:forever: no period to file it under
             return
         if not unit_ref:
@@ -337,7 +339,7 @@ class _Facts:
         if _more_precise(decimals, kept[1]):
             kept[0], kept[1] = value, decimals
 
-    def _context(self, context_ref: str | None, where: str) -> _Context:
+    def context(self, context_ref: str | None, where: str) -> _Context:
         if not context_ref:
             raise XbrlParseError(self.url, f"{where}: fact without a contextRef")
         ctx = self.contexts.get(context_ref)
@@ -394,9 +396,7 @@ class _Facts:
             ),
             "dimensions_key": pa.array(columns["dimensions_key"], pa.string()),
         }
-        frame = pl.from_arrow(pa.table(arrays))
-        assert isinstance(frame, pl.DataFrame)
-        return frame.cast(FACT_SCHEMA)  # type: ignore[arg-type]
+        return pl.DataFrame(pa.table(arrays)).cast(FACT_SCHEMA)
 
 
 def _more_precise(a: int | None, b: int | None) -> bool:
@@ -490,11 +490,11 @@ def _parse_instance(root: etree._Element, url: str) -> XbrlDocument:
         where = f"fact {taxonomy}:{local} (id={el.get('id')})"
         unit_ref = el.get("unitRef")
         if el.get(names.nil) == "true":
-            facts._context(context_ref, where)
+            facts.context(context_ref, where)
             facts.nil_facts += unit_ref is not None
             continue
         if unit_ref is None:  # a non-numeric fact
-            facts._context(context_ref, where)
+            facts.context(context_ref, where)
             if taxonomy == "dei":
                 dei.add(local, el.text or "", None, where)
             continue
@@ -575,11 +575,11 @@ def _parse_inline(root: etree._Element, names: _Names, url: str, parser: str) ->
             raise XbrlParseError(url, f"{where}: name is not a QName")
         if el.tag != non_fraction:
             if taxonomy == "dei" and local in _DEI_FIELDS:
-                facts._context(el.get(names.context_ref), where)
+                facts.context(el.get(names.context_ref), where)
                 dei.add(local, _text(el, names.exclude), el.get("format"), where)
             continue
         if el.get(names.nil) == "true":
-            facts._context(el.get(names.context_ref), where)
+            facts.context(el.get(names.context_ref), where)
             facts.nil_facts += 1
             continue
         text = el.text if len(el) == 0 else "".join(el.itertext())
