@@ -562,6 +562,8 @@ def test_unreadable_values():
     raises(inline.replace(b">two<", b">several<"), "'several' is not a number in words")
     instance = hand_made("example-20241231_htm.xml")
     raises(instance.replace(b">12000000<", b">12 million<"), "'12 million' is not a number")
+    raises(instance.replace(b">12000000<", b">12_000_000<"), "'12_000_000' is not a number")
+    raises(instance.replace(b">12000000<", b">NaN<"), "'NaN' is not a number")
 
 
 @pytest.mark.parametrize(

@@ -422,6 +422,7 @@ def _consistent(a: Decimal, a_dec: int | None, b: Decimal, b_dec: int | None) ->
 
 
 def _decimals(text: str | None, where: str, url: str) -> int | None:
+    """The decimals attribute; None for INF, or when absent (SEC filings never use precision)."""
     if text is None:
         return None
     text = text.strip()
@@ -499,13 +500,10 @@ def _parse_instance(root: etree._Element, url: str) -> XbrlDocument:
                 dei.add(local, el.text or "", None, where)
             continue
         text = (el.text or "").strip()
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise XbrlParseError(url, f"{where}: value {text!r} is not a number") from None
-        if not value.is_finite():
-            raise XbrlParseError(url, f"{where}: value {text!r} is not a finite number")
-        decimals = _decimals(el.get("decimals") or el.get("precision"), where, url)
+        if not _INSTANCE_NUMBER.fullmatch(text):
+            raise XbrlParseError(url, f"{where}: value {text!r} is not a number")
+        value = Decimal(text)
+        decimals = _decimals(el.get("decimals"), where, url)
         facts.add(taxonomy, local, context_ref, unit_ref, value, decimals, where)
     return _document(url, "instance", "xml", facts, dei)
 
@@ -592,7 +590,7 @@ def _parse_inline(root: etree._Element, names: _Names, url: str, parser: str) ->
                 raise XbrlParseError(url, f"{where}: bad scale {scale!r}") from None
         if el.get("sign") == "-":
             value = -value
-        decimals = _decimals(el.get("decimals") or el.get("precision"), where, url)
+        decimals = _decimals(el.get("decimals"), where, url)
         facts.add(
             taxonomy,
             local,
@@ -620,6 +618,7 @@ def _text(el: etree._Element, exclude: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Inline XBRL transformation formats (ixt registry 1-5 and the SEC's ixt-sec), numbers only.
 
+_INSTANCE_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 _DOT_DECIMAL_GROUPING = re.compile(r"[,\s\u00a0']")
 _COMMA_DECIMAL_GROUPING = re.compile(r"[.\s\u00a0']")
