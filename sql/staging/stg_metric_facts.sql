@@ -1,0 +1,109 @@
+-- The facts of the standard metrics: one row per company, metric, segment, period and
+-- filing, holding the best concept candidate that filing reports for that period.
+--
+-- Concepts come from the metric map (staging.metric_map): a company's own rows replace the
+-- default rows for that metric. Only periodic reports count (10-K, 10-Q, their transition
+-- and amended forms, 20-F, 40-F, 6-K, and 8-Ks that recast financial statements): proxy
+-- statements (the DEF 14A pay-versus-performance table) and offering documents repeat
+-- figures out of their context. Company totals are the facts without dimensions
+-- (segment = ''); a segment fact carries a mapped axis/member of staging.segment_map and at
+-- most srt:ConsolidationItemsAxis = us-gaap:OperatingSegmentsMember besides. `months` is the
+-- length of a duration in months (3, 6, 9 or 12, allowing for 52/53-week calendars) or null
+-- for any other length; instants have none.
+with tickers as (
+    select distinct ticker from staging.facts
+),
+
+effective_map as (
+    select t.ticker, m.metric, m.taxonomy, m.concept, m.priority
+    from tickers as t
+    cross join staging.metric_map as m
+    where m.ticker is null
+        and not exists (
+            select 1
+            from staging.metric_map as own
+            where own.ticker = t.ticker and own.metric = m.metric
+        )
+    union all
+    select ticker, metric, taxonomy, concept, priority
+    from staging.metric_map
+    where ticker is not null
+),
+
+mapped as (
+    select
+        f.ticker,
+        f.cik,
+        e.metric,
+        d.period_type,
+        d.additive,
+        e.priority,
+        f.taxonomy,
+        f.concept,
+        f.period_start,
+        f.period_end,
+        f.value,
+        f.accession,
+        f.form,
+        f.filed,
+        f.source,
+        f.dimensions
+    from staging.facts as f
+    inner join effective_map as e
+        on e.ticker = f.ticker and e.taxonomy = f.taxonomy and e.concept = f.concept
+    inner join staging.metric_definitions as d
+        on d.metric = e.metric and d.unit = f.unit
+    where regexp_full_match(f.form, '(10-K|10-KT|10-Q|10-QT|20-F|40-F|6-K|8-K)(/A)?')
+        and (d.period_type = 'instant') = (f.period_start is null)
+),
+
+with_segment as (
+    select m.*, '' as segment, 0 as segment_priority
+    from mapped as m
+    where m.dimensions is null
+    union all
+    select m.*, s.segment, s.priority as segment_priority
+    from mapped as m
+    inner join staging.segment_map as s
+        on s.ticker = m.ticker and map_extract_value(m.dimensions, s.axis) = s.member
+    where cardinality(m.dimensions) = 1
+        or (
+            cardinality(m.dimensions) = 2
+            and map_extract_value(m.dimensions, 'srt:ConsolidationItemsAxis')
+            = 'us-gaap:OperatingSegmentsMember'
+        )
+),
+
+best_in_filing as (
+    select *
+    from with_segment
+    qualify row_number() over (
+        partition by ticker, metric, segment, period_start, period_end, accession
+        order by priority, segment_priority, cardinality(dimensions) nulls first, source, value desc
+    ) = 1
+)
+
+select
+    ticker,
+    cik,
+    metric,
+    segment,
+    period_type,
+    additive,
+    taxonomy,
+    concept,
+    period_start,
+    period_end,
+    period_end - period_start + 1 as duration_days,
+    case
+        when period_end - period_start + 1 between 84 and 98 then 3
+        when period_end - period_start + 1 between 175 and 196 then 6
+        when period_end - period_start + 1 between 266 and 287 then 9
+        when period_end - period_start + 1 between 357 and 371 then 12
+    end as months,
+    value,
+    accession,
+    form,
+    filed,
+    source
+from best_in_filing
