@@ -42,6 +42,10 @@ def _failure_messages(result) -> list[str]:
     return messages
 
 
+def _metadata_text(evaluation) -> str:
+    return ", ".join(f"{k}={getattr(v, 'value', v)}" for k, v in evaluation.metadata.items())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialise every asset for every selected company, through Dagster."""
     _apply_overrides(args)
@@ -67,6 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for key in partitions.get_partition_keys()
     ] + [(name, None) for name in definitions.UNPARTITIONED_JOBS]
     failures: list[tuple[str, str]] = []
+    warnings: list[str] = []
     started = time.monotonic()
     mode = "offline, from raw/" if settings.offline else "online"
     print(f"capex run: {len(plan)} runs ({mode}); warehouse {settings.warehouse}", flush=True)
@@ -79,6 +84,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             partition_key=key, instance=instance, raise_on_error=False, run_config=run_config
         )
         elapsed = time.monotonic() - step_started
+        for evaluation in result.get_asset_check_evaluations():
+            if not evaluation.passed:
+                key = evaluation.asset_check_key
+                severity = evaluation.severity.value
+                warnings.append(
+                    f"{label}: check {key.asset_key.to_user_string()}:{key.name} did not pass "
+                    f"({severity}; {_metadata_text(evaluation)})"
+                )
         if result.success:
             print(f"ok ({elapsed:.1f}s)", flush=True)
         else:
@@ -92,6 +105,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"\n{len(plan) - len({f[0] for f in failures})} of {len(plan)} runs succeeded "
         f"in {total:.1f}s."
     )
+    for warning in warnings:
+        print(f"  {warning}")
     if settings.warehouse.exists():
         print(
             f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
@@ -110,9 +125,14 @@ def cmd_sql(args: argparse.Namespace) -> int:
     from pipelines.warehouse import connect_published
 
     settings = load_settings()
+    import duckdb
+
     con = connect_published(settings.warehouse)
     try:
         frame = con.execute(args.query).pl()
+    except duckdb.Error as exc:
+        print(f"capex sql: {exc}", file=sys.stderr)
+        return 1
     finally:
         con.close()
     if args.csv:

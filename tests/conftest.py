@@ -86,6 +86,7 @@ def built_warehouse(fake_sec: FakeSec, tmp_path_factory) -> Path:
     result = run_capex(capex_environment(fake_sec, workdir), "run")
     if result.returncode != 0:
         raise AssertionError(f"capex run failed:\n{result.stdout}\n{result.stderr}")
+    (workdir / "run.log").write_text(result.stdout)
     return workdir / "warehouse" / "capex.duckdb"
 
 
