@@ -70,7 +70,8 @@ def test_alphabet_shares_outstanding_per_class(warehouse_sql):
     # Class B and 5,497 million Class C shares; Alphabet reports no total.
     rows = warehouse_sql(
         "SELECT dimensions['us-gaap:StatementClassOfStockAxis'], value "
-        "FROM staging.facts WHERE ticker = 'GOOGL' AND concept = 'EntityCommonStockSharesOutstanding' "
+        "FROM staging.facts WHERE ticker = 'GOOGL' "
+        "AND concept = 'EntityCommonStockSharesOutstanding' "
         "AND accession = '0001652044-25-000014' ORDER BY 1"
     )
     by_class = {member: int(value) for member, value in rows}
