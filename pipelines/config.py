@@ -16,6 +16,8 @@ DEFAULT_SEC_DATA_URL = "https://data.sec.gov"
 DEFAULT_SEC_WWW_URL = "https://www.sec.gov"
 DEFAULT_PRICES_URL = "https://stooq.com"
 DEFAULT_SINCE = "2019-01-01"
+DEFAULT_NEWS_USER_AGENT = "capex-watch/0.1 (news claim checker; python-requests)"
+DEFAULT_FX_URL = "https://www.ecb.europa.eu/stats/eurofxref"
 
 
 class ConfigError(ValueError):
@@ -51,6 +53,9 @@ class Settings:
     http_max_retry_seconds: float = 120.0
     news_sources: tuple[str, ...] = ()
     news_config: Path | None = None
+    news_user_agent: str = DEFAULT_NEWS_USER_AGENT
+    news_requests_per_second: float = 0.5
+    fx_url: str = DEFAULT_FX_URL
 
     @property
     def build_warehouse(self) -> Path:
@@ -86,6 +91,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if prices_rate <= 0:
         raise ConfigError(f"CAPEX_PRICES_RATE={prices_rate} must be positive, e.g. 1")
     news_config = env.get("CAPEX_NEWS_CONFIG")
+    try:
+        news_rate = float(env.get("CAPEX_NEWS_RATE", "0.5"))
+    except ValueError as exc:
+        raise ConfigError("CAPEX_NEWS_RATE must be a number of requests per second") from exc
+    if news_rate <= 0:
+        raise ConfigError(f"CAPEX_NEWS_RATE={news_rate} must be positive, e.g. 0.5 (per host)")
     return Settings(
         sec_data_url=env.get("CAPEX_SEC_DATA_URL", DEFAULT_SEC_DATA_URL).rstrip("/"),
         sec_www_url=env.get("CAPEX_SEC_WWW_URL", DEFAULT_SEC_WWW_URL).rstrip("/"),
@@ -104,4 +115,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         http_max_retry_seconds=float(env.get("CAPEX_HTTP_MAX_RETRY_SECONDS", "120")),
         news_sources=_split(env.get("CAPEX_NEWS_SOURCES")),
         news_config=Path(news_config) if news_config else None,
+        news_user_agent=(env.get("CAPEX_NEWS_USER_AGENT") or "").strip() or DEFAULT_NEWS_USER_AGENT,
+        news_requests_per_second=news_rate,
+        fx_url=env.get("CAPEX_FX_URL", DEFAULT_FX_URL).rstrip("/"),
     )
