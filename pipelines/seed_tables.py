@@ -20,7 +20,10 @@ import csv
 from dataclasses import dataclass
 from importlib import resources
 
+import duckdb
 import polars as pl
+
+from pipelines.warehouse import Warehouse
 
 # Non-cash disclosures that look like capex; no metric may map to them.
 FORBIDDEN_CONCEPTS = frozenset({"CapitalExpendituresIncurredButNotYetPaid"})
@@ -191,3 +194,15 @@ def load_seeds() -> dict[str, pl.DataFrame]:
         frames[METRIC_DEFINITIONS.name], frames[METRIC_MAP.name], frames[SEGMENT_MAP.name]
     )
     return frames
+
+
+def write_seeds(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Validate every seed, then (re)create its table on ``con``; returns rows per table."""
+    frames = load_seeds()
+    written = {}
+    for seed in SEEDS:
+        con.execute(f"DROP TABLE IF EXISTS {seed.table}")
+        written[seed.table] = warehouse.replace_rows(
+            seed.table, frames[seed.name], {}, seed.ddl(), con
+        )
+    return written
