@@ -418,3 +418,16 @@ def test_price_returns_from_the_stooq_layout(shared_fixtures: Path, tmp_path: Pa
     ).fetchall()
     assert (start, end) == (D("2022-12-30"), D("2023-12-29"))
     assert price_return == pytest.approx(495.22 / 146.14 - 1, abs=0.005)
+
+
+def test_a_figure_missing_for_the_latest_quarter_is_null_not_stale(tmp_path):
+    pit = pit_rows(
+        *four_quarters("revenue", [100, 100, 100, 100, 200], FILED),
+        *four_quarters("capex", [10, 10, 10, 10], FILED),  # the fifth quarter's capex is unknown
+    )
+    con = build_hand_made(tmp_path, pit, {"2024-04-24": 1.0, "2024-04-25": 1.0}, shares=10.0)
+    rows = con.execute(
+        "SELECT date::VARCHAR, revenue_ttm, capex_to_revenue_ttm FROM marts.valuation_daily "
+        "ORDER BY date"
+    ).fetchall()
+    assert rows == [("2024-04-24", 400.0, 0.1), ("2024-04-25", 500.0, None)]

@@ -2,12 +2,13 @@
 -- per company and `known_from` (every date on which a filing changed a quarter's figure),
 -- valid until the next row. Nothing filed after `known_from` is used (no look-ahead).
 --
--- TTM = the last four fiscal quarters known on that date, ending at the latest quarter for
--- which that figure is known (`*_ttm_end` says which); null when one of the four is missing.
+-- TTM = the last four fiscal quarters known on that date, all ending at the latest quarter
+-- known (`ttm_period_end`); a figure is null when one of its four quarters is missing.
 -- ebitda = operating_income + depreciation_amortization and free cash flow =
 -- operating_cash_flow - capex, per quarter (both terms of the same quarter) before summing.
 -- net_debt = total_debt - cash (cash and cash equivalents, as the metric map defines them) of
--- the latest balance sheet known, null unless both are known for that date.
+-- the latest balance sheet known, null unless both are known for that date. Quarters ended
+-- more than two years before `known_from` are not used (a stale figure is no figure).
 with pit as (
     select
         ticker,
@@ -36,6 +37,8 @@ known as (
         on p.ticker = k.ticker
         and p.filed <= k.known_from
         and (p.superseded is null or p.superseded > k.known_from)
+        -- a TTM window and a balance sheet are recent: older quarters are never needed
+        and p.period_end > k.known_from - interval 2 year
     qualify row_number() over (
         partition by k.ticker, k.known_from, p.metric, p.quarter_index
         order by p.period_end desc, p.filed desc
@@ -82,20 +85,11 @@ ttm as (
 ),
 
 latest_ttm as (
-    select
-        ticker,
-        known_from,
-        arg_max(revenue_ttm, quarter_index) filter (where revenue is not null) as revenue_ttm,
-        max(period_end) filter (where revenue is not null) as revenue_ttm_end,
-        arg_max(net_income_ttm, quarter_index) filter (where net_income is not null)
-            as net_income_ttm,
-        max(period_end) filter (where net_income is not null) as net_income_ttm_end,
-        arg_max(ebitda_ttm, quarter_index) filter (where ebitda is not null) as ebitda_ttm,
-        arg_max(free_cash_flow_ttm, quarter_index) filter (where free_cash_flow is not null)
-            as free_cash_flow_ttm,
-        arg_max(capex_ttm, quarter_index) filter (where capex is not null) as capex_ttm
+    -- every TTM ends at the latest quarter known on that date: a figure missing for that
+    -- quarter is null, never an older window beside a newer revenue
+    select *
     from ttm
-    group by ticker, known_from
+    qualify quarter_index = max(quarter_index) over (partition by ticker, known_from)
 ),
 
 balance_sheets as (
@@ -120,10 +114,9 @@ latest_balance as (
 select
     k.ticker,
     k.known_from,
+    t.period_end as ttm_period_end,
     t.revenue_ttm,
-    t.revenue_ttm_end,
     t.net_income_ttm,
-    t.net_income_ttm_end,
     t.ebitda_ttm,
     t.free_cash_flow_ttm,
     t.capex_ttm,
