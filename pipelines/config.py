@@ -18,6 +18,12 @@ DEFAULT_PRICES_URL = "https://stooq.com"
 DEFAULT_SINCE = "2019-01-01"
 DEFAULT_NEWS_USER_AGENT = "capex-watch/0.1 (news claim checker; python-requests)"
 DEFAULT_FX_URL = "https://www.ecb.europa.eu/stats/eurofxref"
+# Schedules, in CAPEX_SCHEDULE_TIMEZONE: prices after the US close on weekdays, filings once
+# a day, news four times a day.
+DEFAULT_PRICES_CRON = "30 17 * * 1-5"
+DEFAULT_FILINGS_CRON = "0 6 * * *"
+DEFAULT_NEWS_CRON = "0 7,12,17,22 * * *"
+DEFAULT_SCHEDULE_TIMEZONE = "America/New_York"
 
 
 class ConfigError(ValueError):
@@ -56,6 +62,12 @@ class Settings:
     news_user_agent: str = DEFAULT_NEWS_USER_AGENT
     news_requests_per_second: float = 0.5
     fx_url: str = DEFAULT_FX_URL
+    prices_cron: str = DEFAULT_PRICES_CRON
+    filings_cron: str = DEFAULT_FILINGS_CRON
+    news_cron: str = DEFAULT_NEWS_CRON
+    schedule_timezone: str = DEFAULT_SCHEDULE_TIMEZONE
+    filing_sensor_seconds: int = 600
+    autostart: bool = False
 
     @property
     def build_warehouse(self) -> Path:
@@ -97,6 +109,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError("CAPEX_NEWS_RATE must be a number of requests per second") from exc
     if news_rate <= 0:
         raise ConfigError(f"CAPEX_NEWS_RATE={news_rate} must be positive, e.g. 0.5 (per host)")
+    sensor_seconds = env.get("CAPEX_FILING_SENSOR_SECONDS", "600")
+    if not sensor_seconds.isdigit() or int(sensor_seconds) < 30:
+        raise ConfigError(
+            f"CAPEX_FILING_SENSOR_SECONDS={sensor_seconds!r} must be a whole number of seconds "
+            "of at least 30, e.g. 600"
+        )
     return Settings(
         sec_data_url=env.get("CAPEX_SEC_DATA_URL", DEFAULT_SEC_DATA_URL).rstrip("/"),
         sec_www_url=env.get("CAPEX_SEC_WWW_URL", DEFAULT_SEC_WWW_URL).rstrip("/"),
@@ -118,4 +136,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         news_user_agent=(env.get("CAPEX_NEWS_USER_AGENT") or "").strip() or DEFAULT_NEWS_USER_AGENT,
         news_requests_per_second=news_rate,
         fx_url=env.get("CAPEX_FX_URL", DEFAULT_FX_URL).rstrip("/"),
+        prices_cron=env.get("CAPEX_PRICES_CRON", DEFAULT_PRICES_CRON).strip(),
+        filings_cron=env.get("CAPEX_FILINGS_CRON", DEFAULT_FILINGS_CRON).strip(),
+        news_cron=env.get("CAPEX_NEWS_CRON", DEFAULT_NEWS_CRON).strip(),
+        schedule_timezone=env.get("CAPEX_SCHEDULE_TIMEZONE", DEFAULT_SCHEDULE_TIMEZONE).strip(),
+        filing_sensor_seconds=int(sensor_seconds),
+        autostart=_flag(env.get("CAPEX_AUTOSTART")),
     )
