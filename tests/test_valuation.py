@@ -17,6 +17,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
@@ -57,34 +58,38 @@ def load_staging_shares(warehouse: Warehouse, con) -> None:
 # --- the real warehouse -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def real_warehouse(shared_fixtures: Path, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("valuation")
-    warehouse = Warehouse(folder / "capex.duckdb", folder / "published.duckdb")
-    facts = {}
+def write_real_facts(warehouse: Warehouse, con, shared_fixtures: Path) -> None:
+    """staging.facts of NVDA and AAPL (companyfacts) and GOOGL (companyfacts + FY2024 10-K)."""
     for ticker, cik in (("NVDA", 1045810), ("AAPL", 320193), ("GOOGL", 1652044)):
         document = json.loads(
             (shared_fixtures / f"sec/companyfacts/CIK{cik:010d}.json").read_text()
         )
-        facts[ticker] = normalize_companyfacts(document, ticker, cik)
-    body = (shared_fixtures / "sec/filings/GOOGL/10-K_2024-12-31/goog-20241231.htm").read_bytes()
-    googl_10k = filing_facts(
-        parse_xbrl(body, url="goog-20241231.htm"),
-        ticker="GOOGL",
-        cik=1652044,
-        accession="0001652044-25-000014",
-        form="10-K",
-        filed=D("2025-02-05"),
-    )
-    facts["GOOGL"] = merge_facts(facts["GOOGL"], [googl_10k])
+        filings = []
+        if ticker == "GOOGL":
+            path = shared_fixtures / "sec/filings/GOOGL/10-K_2024-12-31/goog-20241231.htm"
+            filings.append(
+                filing_facts(
+                    parse_xbrl(path.read_bytes(), url=path.name),
+                    ticker="GOOGL",
+                    cik=1652044,
+                    accession="0001652044-25-000014",
+                    form="10-K",
+                    filed=D("2025-02-05"),
+                )
+            )
+        frame = merge_facts(normalize_companyfacts(document, ticker, cik), filings)
+        warehouse.replace_rows(
+            "staging.facts", frame, {"ticker": ticker}, FACTS_DDL, con, FACTS_INSERT_SELECT
+        )
+
+
+@pytest.fixture(scope="module")
+def real_warehouse(shared_fixtures: Path, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("valuation")
+    warehouse = Warehouse(folder / "capex.duckdb", folder / "published.duckdb")
     symbols = seed_price_symbols()
     with warehouse.connect() as con:
-        for ticker, frame in facts.items():
-            if ticker != "GOOGL":
-                frame = merge_facts(frame, [])
-            warehouse.replace_rows(
-                "staging.facts", frame, {"ticker": ticker}, FACTS_DDL, con, FACTS_INSERT_SELECT
-            )
+        write_real_facts(warehouse, con, shared_fixtures)
         seeds = load_seeds()
         for seed in SEEDS:
             warehouse.replace_rows(seed.table, seeds[seed.name], {}, seed.ddl(), con)
@@ -431,3 +436,43 @@ def test_a_figure_missing_for_the_latest_quarter_is_null_not_stale(tmp_path):
         "ORDER BY date"
     ).fetchall()
     assert rows == [("2024-04-24", 400.0, 0.1), ("2024-04-25", 500.0, None)]
+
+
+def test_the_dagster_assets_build_the_same_marts(
+    shared_fixtures: Path, real_warehouse: Path, tmp_path: Path, monkeypatch
+):
+    """Prices, shares and every SQL model materialised through Dagster, checks included."""
+    from pipelines.assets import prices, sql_models
+    from pipelines.partitions import universe
+    from pipelines.resources import CapexResource
+
+    if sorted(universe()) != sorted(seed_price_symbols().keys() - {"SPX", "NDX"}):
+        pytest.skip(f"CAPEX_TICKERS selects {sorted(universe())}; this test assumes the seven")
+    warehouse = Warehouse(tmp_path / ".build" / "capex.duckdb", tmp_path / "capex.duckdb")
+    with warehouse.connect() as con:
+        write_real_facts(warehouse, con, shared_fixtures)
+    monkeypatch.setenv("CAPEX_WAREHOUSE", str(tmp_path / "capex.duckdb"))
+    monkeypatch.setenv("CAPEX_RAW_DIR", str(tmp_path / "raw"))
+    monkeypatch.setenv("CAPEX_PRICES_DIR", str(shared_fixtures / "prices"))
+    result = dg.materialize(
+        [*prices.ASSETS, *sql_models.ASSETS, *prices.CHECKS],
+        resources={"capex": CapexResource()},
+    )
+    assert result.success
+    checks = {
+        (c.asset_key.to_user_string(), c.check_name): c.passed
+        for c in result.get_asset_check_evaluations()
+    }
+    assert checks[("marts/valuation_daily", "valuation_multiples_are_sane")]
+    assert checks[("marts/return_decomposition", "return_decomposition_multiplies_back")]
+    con = duckdb.connect(str(tmp_path / ".build" / "capex.duckdb"), read_only=True)
+    try:
+        con.execute(f"ATTACH '{real_warehouse}' AS reference (READ_ONLY)")
+        for table in ("marts.valuation_daily", "marts.price_returns"):
+            [(missing,)] = con.execute(
+                f"SELECT count(*) FROM (SELECT * FROM reference.{table} "
+                f"EXCEPT SELECT * FROM {table})"
+            ).fetchall()
+            assert missing == 0, f"{table} differs from the direct build"
+    finally:
+        con.close()

@@ -207,5 +207,51 @@ def staging_shares(capex: CapexResource):
     )
 
 
+VALUATION_DAILY = dg.AssetKey(["marts", "valuation_daily"])
+RETURN_DECOMPOSITION = dg.AssetKey(["marts", "return_decomposition"])
+
+
+def _failures(capex: CapexResource, sql: str) -> tuple[int, list[tuple]]:
+    with capex.warehouse.connect() as con:
+        rows = con.execute(sql).fetchall()
+    return len(rows), rows[:10]
+
+
+@dg.asset_check(
+    asset=VALUATION_DAILY,
+    description="Multiples are never zero, negative, infinite or NaN (a missing or "
+    "non-positive denominator gives null) and market_cap = close × shares_outstanding.",
+)
+def valuation_multiples_are_sane(capex: CapexResource) -> dg.AssetCheckResult:
+    count, sample = _failures(
+        capex,
+        "SELECT ticker, date::VARCHAR, pe, ps, ev_ebitda FROM marts.valuation_daily "
+        "WHERE pe <= 0 OR ps <= 0 OR ev_ebitda <= 0 OR isinf(pe) OR isinf(ps) "
+        "OR isinf(ev_ebitda) OR isnan(pe) OR isnan(ps) OR isnan(ev_ebitda) "
+        "OR abs(market_cap - close * shares_outstanding) > 1e-6 * market_cap",
+    )
+    return dg.AssetCheckResult(
+        passed=count == 0, metadata={"failures": count, "sample": str(sample)}
+    )
+
+
+@dg.asset_check(
+    asset=RETURN_DECOMPOSITION,
+    description="(1 + price_return) = (1 + earnings_growth) × (1 + multiple_change) where "
+    "the decomposition is defined.",
+)
+def return_decomposition_multiplies_back(capex: CapexResource) -> dg.AssetCheckResult:
+    count, sample = _failures(
+        capex,
+        "SELECT ticker, period, price_return, earnings_growth, multiple_change "
+        "FROM marts.return_decomposition WHERE earnings_growth IS NOT NULL AND "
+        "abs((1 + earnings_growth) * (1 + multiple_change) - (1 + price_return)) > 1e-9",
+    )
+    return dg.AssetCheckResult(
+        passed=count == 0, metadata={"failures": count, "sample": str(sample)}
+    )
+
+
 ASSETS = [staging_prices, staging_shares]
-CHECKS: list = []  # the checks are declared on the assets (check_specs) and run with them
+# Checks on the valuation marts (SQL model assets); the staging assets carry their own.
+CHECKS = [valuation_multiples_are_sane, return_decomposition_multiplies_back]
