@@ -6,8 +6,9 @@
 -- before that date, and the best formula of staging.int_quarter_formulas whose inputs are
 -- all known gives the quarter (a reported quarter wins over a derived one). That date makes
 -- a vintage when the chosen formula's latest input was filed on it.
--- `accession` is the filing that made the vintage (the latest input); `concept` lists the
--- concepts used when the inputs differ (a tag switch between two year-to-date facts).
+-- `accession` is the filing that made the vintage (the latest input); `concept` is the
+-- concept used, or 'A - B' when a tag switch falls between the year-to-date facts (A the
+-- longer period's concept, B the shorter's).
 with formulas as (
     select * from staging.int_quarter_formulas
 ),
@@ -71,13 +72,22 @@ per_formula as (
         sum(sign * value) as value,
         max(filed) as inputs_filed,
         arg_max(accession, strftime(filed, '%Y-%m-%d') || accession) as accession,
-        array_to_string(list_sort(list_distinct(list(concept))), ' | ') as concept
+        any_value(concept) filter (where sign = 1) as plus_concept,
+        list_sort(list_distinct(list(concept) filter (where sign = -1))) as minus_concepts
     from evaluated
     group by all
 ),
 
 chosen as (
-    select p.*, f.derivation
+    select
+        p.* exclude (plus_concept, minus_concepts),
+        f.derivation,
+        array_to_string(
+            list_prepend(
+                p.plus_concept, list_filter(p.minus_concepts, c -> c <> p.plus_concept)
+            ),
+            ' - '
+        ) as concept
     from per_formula as p
     inner join formulas as f on f.formula_id = p.formula_id
     where p.known = p.inputs
