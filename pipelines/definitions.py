@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.assets import sec
+from pipelines import freshness, schedules, sensors
+from pipelines.assets import report, sec
 from pipelines.assets.publish import published_warehouse_asset
 from pipelines.partitions import company_partitions
 from pipelines.resources import CapexResource
 
 company_assets = [*sec.ASSETS]
 unpartitioned_assets: list[dg.AssetsDefinition] = []
-asset_checks: list = []
+asset_checks: list = [*freshness.CHECKS]
+# Read the published warehouse, so they come after the publish step (not among its upstream).
+after_publish = [*report.ASSETS]
 
 publish = published_warehouse_asset(
     [key for a in company_assets + unpartitioned_assets for key in a.keys]
@@ -25,8 +28,8 @@ company_job = dg.define_asset_job(
 )
 models_job = dg.define_asset_job(
     "models_refresh",
-    selection=dg.AssetSelection.assets(*unpartitioned_assets, publish),
-    description="Rebuild the SQL models and marts, then publish the warehouse.",
+    selection=dg.AssetSelection.assets(*unpartitioned_assets, publish, *after_publish),
+    description="Rebuild the SQL models and marts, publish the warehouse, write the report.",
 )
 
 # What `capex run` executes, in order: each partitioned job once per partition key, then the rest.
@@ -34,8 +37,10 @@ PARTITIONED_JOBS = [(company_job.name, company_partitions)]
 UNPARTITIONED_JOBS = [models_job.name]
 
 defs = dg.Definitions(
-    assets=[*company_assets, *unpartitioned_assets, publish],
+    assets=[*company_assets, *unpartitioned_assets, publish, *after_publish],
     asset_checks=asset_checks,
-    jobs=[company_job, models_job],
+    jobs=[company_job, models_job, *schedules.JOBS],
+    schedules=schedules.SCHEDULES,
+    sensors=sensors.SENSORS,
     resources={"capex": CapexResource()},
 )
