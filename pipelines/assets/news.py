@@ -5,8 +5,6 @@ once, which a per-source partition could not see. Every table is rebuilt whole f
 keep every version there), so a run with CAPEX_OFFLINE=1 rebuilds the same rows.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

@@ -89,6 +89,7 @@ class FiledValues:
         if segment_revenue is not None:
             for row in segment_revenue.iter_rows(named=True):
                 self.segments.setdefault((row["ticker"], row["segment"]), []).append(row)
+        self.segment_tickers = {t for t, _ in self.segments}
 
     def _rows(self, ticker, metric, start, end, basis) -> list[dict]:
         rows = self.quarters.get((ticker, metric), [])
@@ -289,7 +290,8 @@ def _check(claim: dict, filed: FiledValues) -> tuple:
         )
     if claim["metric"] in _NOT_FILED:
         return _unverifiable(claim, claimed, _NOT_FILED[claim["metric"]])
-    if claim["ticker"] not in filed.tickers:
+    loaded = filed.segment_tickers if claim["segment"] else filed.tickers
+    if claim["ticker"] not in loaded:
         return _unverifiable(
             claim, claimed, f"{claim['ticker']} is not loaded in the warehouse: nothing to check"
         )
@@ -355,10 +357,16 @@ def _definitional(claim, filed: FiledValues, found: Filed, claimed, low, high, p
         alt = _alt_filed(claim, filed, alt_start, alt_end, other, found)
         differs = isinstance(alt, Filed) and abs(alt.value - found.value) > 1e-9 * abs(found.value)
         if differs and judge(claimed, low, high, precision, alt.value)[0] == "match":
+            quarters = ", ".join(f"FY{y} Q{q}" for y, q in alt.labels)
+            reading = (
+                f"calendar reading, {ticker} fiscal {quarters}"
+                if other == "calendar"
+                else f"fiscal reading, calendar {quarters}"
+            )
             return (
                 f"fiscal versus calendar period: read as {basis} "
                 f"({start} to {end}) the filed value is {_fmt(found.value)}; the claim "
-                f"matches the {other} reading: {_fmt(alt.value)} ({alt.source})"
+                f"matches the {reading}: {_fmt(alt.value)} ({alt.source})"
             )
     return None
 
