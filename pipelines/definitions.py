@@ -5,14 +5,14 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines import freshness, schedules, sensors
-from pipelines.assets import report, sec
+from pipelines.assets import news, prices, report, sec, sql_models
 from pipelines.assets.publish import published_warehouse_asset
 from pipelines.partitions import company_partitions
 from pipelines.resources import CapexResource
 
 company_assets = [*sec.ASSETS]
-unpartitioned_assets: list[dg.AssetsDefinition] = []
-asset_checks: list = [*freshness.CHECKS]
+unpartitioned_assets: list[dg.AssetsDefinition] = [*prices.ASSETS, *sql_models.ASSETS, *news.ASSETS]
+asset_checks: list = [*sql_models.CHECKS, *prices.CHECKS, *news.CHECKS, *freshness.CHECKS]
 # Read the published warehouse, so they come after the publish step (not among its upstream).
 after_publish = [*report.ASSETS]
 
