@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -38,6 +40,13 @@ def fake_sec(shared_fixtures: Path):
     server.expect_request(re.compile(r"^/.*")).respond_with_handler(app)
     server.start()
     app.base_url = server.url_for("").rstrip("/")
+    # the ECB's reference rates, as a zip like the ECB serves, from our hand-made CSV
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.write(
+            ROOT / "tests" / "fixtures" / "news" / "eurofxref-hist.csv", "eurofxref-hist.csv"
+        )
+    app.extra["/ecb/eurofxref-hist.zip"] = buffer.getvalue()
     yield app
     server.clear()
     server.stop()
@@ -55,6 +64,8 @@ def capex_environment(fake_sec: FakeSec, workdir: Path, **overrides: str | None)
         CAPEX_SEC_WWW_URL=fake_sec.base_url,
         CAPEX_RAW_DIR=str(workdir / "raw"),
         CAPEX_WAREHOUSE=str(workdir / "warehouse" / "capex.duckdb"),
+        CAPEX_FX_URL=f"{fake_sec.base_url}/ecb",
+        CAPEX_PRICES_DIR=str(SHARED_FIXTURES / "prices"),
         CAPEX_HTTP_MAX_ATTEMPTS="3",
         CAPEX_HTTP_MAX_RETRY_SECONDS="20",
         PYTHONPATH=str(ROOT),
