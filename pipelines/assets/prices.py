@@ -1,9 +1,10 @@
 """Price and share-count assets: ``staging.prices``, ``staging.shares_outstanding``, splits.
 
-Both are unpartitioned: one step loads every price series of the universe (the companies plus
-the benchmarks SPX and NDX), replacing each ticker's rows; one step rebuilds the share counts
-of every company from ``staging.facts``. The valuation marts (``sql/marts/valuation_*.sql``,
-``price_returns``, ``return_decomposition``) read them.
+``staging.prices`` has one partition per price series (the companies plus the benchmarks SPX
+and NDX), like the company assets, so one bad symbol fails only its own run; the share counts
+are rebuilt for every company at once from ``staging.facts``. The valuation marts
+(``sql/marts/valuation_daily.sql``, ``price_returns.sql``, ``return_decomposition.sql``) read
+them.
 """
 
 import dagster as dg
@@ -19,7 +20,7 @@ from pipelines.normalize.shares import (
 )
 from pipelines.partitions import universe
 from pipelines.resources import CapexResource
-from pipelines.sources.prices import load_prices, price_universe
+from pipelines.sources.prices import PriceSymbol, load_prices, price_universe
 
 PRICES = dg.AssetKey(["staging", "prices"])
 SHARES = dg.AssetKey(["staging", "shares_outstanding"])
@@ -27,26 +28,31 @@ SPLITS = dg.AssetKey(["staging", "stock_splits"])
 FACTS = dg.AssetKey(["staging", "facts"])
 
 
+def price_symbols() -> dict[str, PriceSymbol]:
+    """The price universe by ticker: the selected companies, then SPX and NDX."""
+    return {symbol.ticker: symbol for symbol in price_universe(universe())}
+
+
+price_partitions = dg.StaticPartitionsDefinition(list(price_symbols()))
+
+
 @dg.asset(
     key=PRICES,
+    partitions_def=price_partitions,
     group_name="prices",
     kinds={"polars", "duckdb"},
     description=(
-        "Daily open/high/low/close/volume of every company and of the benchmarks SPX (S&P 500) "
-        "and NDX (Nasdaq-100). From Stooq (CAPEX_PRICES_URL/q/d/l/?s=SYMBOL&i=d, bodies kept in "
-        "raw/, CAPEX_OFFLINE=1 rebuilds from there) or, when CAPEX_PRICES_DIR is set, from "
-        "TICKER.csv files there (Stooq layout or Yahoo-style export). Close is split-adjusted. "
-        "Each ticker's rows are replaced as a whole; a ticker that fails keeps its previous "
-        "rows and fails the step, naming it, after the others have landed."
+        "Daily open/high/low/close/volume, one partition per company and per benchmark (SPX = "
+        "S&P 500, NDX = Nasdaq-100). From Stooq (CAPEX_PRICES_URL/q/d/l/?s=SYMBOL&i=d, bodies "
+        "kept in raw/, CAPEX_OFFLINE=1 rebuilds from there) or, when CAPEX_PRICES_DIR is set, "
+        "from TICKER.csv files there (Stooq layout or Yahoo-style export). Close is "
+        "split-adjusted. A ticker's rows are replaced as a whole; a ticker that fails (unknown "
+        "symbol, bad CSV, missing file) fails its partition, naming it, and keeps its previous "
+        "rows."
     ),
     check_specs=[
         dg.AssetCheckSpec(
-            "every_ticker_has_prices",
-            asset=PRICES,
-            description="Each company and benchmark of the universe has daily prices.",
-        ),
-        dg.AssetCheckSpec(
-            "one_row_per_day", asset=PRICES, description="No ticker has two rows for a date."
+            "one_row_per_day", asset=PRICES, description="No two rows of a ticker share a date."
         ),
         dg.AssetCheckSpec(
             "sane_prices",
@@ -57,69 +63,58 @@ FACTS = dg.AssetKey(["staging", "facts"])
 )
 def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
     settings = capex.settings
-    symbols = price_universe(universe())
-    loads = load_prices(settings, capex.store, symbols, log=context.log.info)
-    landed = [load for load in loads if load.error is None]
-    failed = [load for load in loads if load.error is not None]
-    tickers = [s.ticker for s in symbols]
+    ticker = context.partition_key
+    [load] = load_prices(settings, capex.store, [price_symbols()[ticker]], log=context.log.info)
+    if load.error is not None:
+        raise dg.Failure(description=load.error, metadata={"origin": load.origin})
     with capex.warehouse.connect() as con:
-        for load in landed:
-            capex.warehouse.replace_rows(
-                "staging.prices", load.frame, {"ticker": load.symbol.ticker}, PRICES_DDL, con
-            )
-        con.execute(PRICES_DDL)
-        raw_keys = [load.raw_key for load in landed if load.raw_key]
-        if raw_keys:
-            record_manifest(con, capex.store, raw_keys)
-        coverage = con.execute(
-            "SELECT ticker, count(*), min(date)::VARCHAR, max(date)::VARCHAR "
-            "FROM staging.prices WHERE list_contains(?, ticker) GROUP BY ticker ORDER BY ticker",
-            [tickers],
-        ).fetchall()
-        duplicates = con.execute(
-            "SELECT count(*) FROM (SELECT ticker, date FROM staging.prices "
-            "GROUP BY ALL HAVING count(*) > 1)"
-        ).fetchone()[0]
-        insane = con.execute(
-            "SELECT count(*) FROM staging.prices WHERE close <= 0 "
-            "OR (low IS NOT NULL AND high IS NOT NULL AND (low > high OR close < low * 0.999 "
-            "OR close > high * 1.001))"
-        ).fetchone()[0]
-    if failed:
-        raise dg.Failure(
-            description="prices could not be loaded for "
-            + "; ".join(load.error for load in failed),
-            metadata={"failed": [load.symbol.ticker for load in failed]},
+        rows = capex.warehouse.replace_rows(
+            "staging.prices", load.frame, {"ticker": ticker}, PRICES_DDL, con
         )
-    missing = sorted(set(tickers) - {row[0] for row in coverage})
+        if load.raw_key:
+            record_manifest(con, capex.store, [load.raw_key])
+        duplicates = con.execute(
+            "SELECT count(*) FROM (SELECT date FROM staging.prices WHERE ticker = ? "
+            "GROUP BY date HAVING count(*) > 1)",
+            [ticker],
+        ).fetchone()[0]
+        # Stooq rounds to 3-5 significant digits: 0.1% slack on close within [low, high].
+        insane = con.execute(
+            "SELECT count(*) FROM staging.prices WHERE ticker = ? AND (close <= 0 "
+            "OR (low IS NOT NULL AND high IS NOT NULL AND (low > high OR close < low * 0.999 "
+            "OR close > high * 1.001)))",
+            [ticker],
+        ).fetchone()[0]
+    frame = load.frame
     yield dg.MaterializeResult(
         metadata={
-            "rows": sum(load.frame.height for load in landed),
-            "tickers": len(landed),
-            "source": "local folder" if settings.prices_dir else settings.prices_url,
-            "coverage": dg.MetadataValue.md(
-                "| ticker | days | first | last |\n|---|---|---|---|\n"
-                + "\n".join(f"| {t} | {n} | {a} | {b} |" for t, n, a, b in coverage)
-            ),
-            "documents_downloaded": sum(load.downloaded for load in landed),
+            "dagster/row_count": rows,
+            "first_date": str(frame["date"].min()),
+            "last_date": str(frame["date"].max()),
+            "last_close": float(frame["close"][-1]),
+            "source": frame["source"][0],
+            "origin": load.origin,
+            "downloaded": load.downloaded,
             "bytes_stored": dg.MetadataValue.int(
-                sum(capex.store.latest(load.raw_key).bytes for load in landed if load.raw_key)
+                capex.store.latest(load.raw_key).bytes if load.raw_key else 0
             ),
             "offline": settings.offline,
         }
     )
     yield dg.AssetCheckResult(
-        check_name="every_ticker_has_prices",
-        passed=not missing,
-        metadata={"missing": ", ".join(missing) or "none"},
-    )
-    yield dg.AssetCheckResult(
         check_name="one_row_per_day", passed=duplicates == 0, metadata={"duplicates": duplicates}
     )
-    # Stooq rounds to 3-5 significant digits, hence the 0.1% slack on close within [low, high].
     yield dg.AssetCheckResult(
         check_name="sane_prices", passed=insane == 0, metadata={"bad_rows": insane}
     )
+
+
+prices_job = dg.define_asset_job(
+    "prices_refresh",
+    selection=dg.AssetSelection.assets(staging_prices),
+    partitions_def=price_partitions,
+    description="Load one ticker's daily prices (one run per company or benchmark).",
+)
 
 
 @dg.multi_asset(
@@ -252,6 +247,10 @@ def return_decomposition_multiplies_back(capex: CapexResource) -> dg.AssetCheckR
     )
 
 
-ASSETS = [staging_prices, staging_shares]
+# staging.prices is partitioned by price_partitions (its own job, prices_job, one run per
+# ticker, like the company assets); the share counts are unpartitioned.
+PARTITIONED_ASSETS = [staging_prices]
+ASSETS = [staging_shares]
+JOBS = [prices_job]
 # Checks on the valuation marts (SQL model assets); the staging assets carry their own.
 CHECKS = [valuation_multiples_are_sane, return_decomposition_multiplies_back]
