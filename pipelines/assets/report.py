@@ -55,7 +55,9 @@ def capex_report(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.
     settings = capex.settings
     con = connect_published(settings.warehouse)
     try:
-        files = build_report(con, settings.reports_dir, source=str(settings.warehouse))
+        files = build_report(
+            con, settings.reports_dir, source=str(settings.warehouse), since=settings.since
+        )
     finally:
         con.close()
     if files.notes:

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -79,10 +79,29 @@ def _missing_note(section: Section, tables: dict[str, set[str]]) -> str | None:
     return None
 
 
+def _chart(section: Section, frame: pl.DataFrame):
+    return section.chart(frame) if section.chart else None
+
+
+def since_filter(frame: pl.DataFrame, since: date) -> pl.DataFrame:
+    """The rows of a chart's frame from ``since`` on (by period end, date or calendar year)."""
+    for column in ("period_end", "date"):
+        if column in frame.columns:
+            return frame.filter(pl.col(column) >= since)
+    if "calendar_year" in frame.columns:
+        return frame.filter(pl.col("calendar_year") >= since.year)
+    return frame
+
+
 def load_sections(
-    con: duckdb.DuckDBPyConnection, sections: tuple[Section, ...] = SECTIONS
+    con: duckdb.DuckDBPyConnection,
+    sections: tuple[Section, ...] = SECTIONS,
+    since: date | None = None,
 ) -> list[SectionResult]:
-    """Each section's rows and chart from ``con``; a missing or empty mart gives a note."""
+    """Each section's rows and chart from ``con``; a missing or empty mart gives a note.
+
+    Charts start at ``since`` (the report uses CAPEX_SINCE); tables show every row.
+    """
     tables = _columns(con)
     results = []
     for section in sections:
@@ -97,18 +116,22 @@ def load_sections(
                 SectionResult(section, note=f"reading {section.table} failed: {exc}".strip())
             )
             continue
+        window = ""
+        if since is not None and section.chart is not None:
+            frame = since_filter(frame, since)
+            window = f" since {since.isoformat()} (CAPEX_SINCE)"
         if frame.is_empty():
             results.append(
                 SectionResult(
                     section,
                     frame=frame,
-                    note=f"{section.table} has no rows to show here yet (the companies loaded "
-                    "have no figures for it); it fills in as filings, prices or news arrive.",
+                    note=f"{section.table} has no rows to show here{window} yet (the companies "
+                    "loaded have no figures for it); it fills in as filings, prices or news "
+                    "arrive.",
                 )
             )
             continue
-        chart = section.chart(frame) if section.chart else None
-        results.append(SectionResult(section, frame=frame, chart=chart))
+        results.append(SectionResult(section, frame=frame, chart=_chart(section, frame)))
     return results
 
 
@@ -196,14 +219,15 @@ def build_report(
     out_dir: Path,
     source: str,
     sections: tuple[Section, ...] = SECTIONS,
+    since: date | None = None,
     now: datetime | None = None,
 ) -> ReportFiles:
     """Write ``capex_report.html`` and one PNG per chart into ``out_dir`` from ``con``.
 
-    ``source`` names the warehouse in the page. PNGs of sections that have no chart this time
-    are removed, so the folder never holds a stale picture.
+    ``source`` names the warehouse in the page; charts start at ``since``. PNGs of sections
+    that have no chart this time are removed, so the folder never holds a stale picture.
     """
-    results = load_sections(con, sections)
+    results = load_sections(con, sections, since)
     when = (now or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M %Z").strip()
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".build-"))
@@ -213,10 +237,20 @@ def build_report(
         for result in results:
             if result.chart is None:
                 continue
-            spec = result.chart.to_json()
-            svgs[result.section.id] = vlc.vegalite_to_svg(spec)
             png = staging / f"{result.section.id}.png"
-            png.write_bytes(vlc.vegalite_to_png(spec, scale=PNG_SCALE))
+            try:
+                # the chart code is fixed and its specs are validated in the tests
+                spec = result.chart.to_json(validate=False)
+                svg = vlc.vegalite_to_svg(spec)
+                png.write_bytes(vlc.svg_to_png(svg, scale=PNG_SCALE))
+            except Exception as exc:  # one chart that cannot be drawn must not sink the report
+                result.chart = None
+                result.note = (
+                    f"the chart of {result.section.table} ({result.frame.height} rows) could "
+                    f"not be drawn: {type(exc).__name__}: {exc}"
+                )
+                continue
+            svgs[result.section.id] = svg
             written[result.section.id] = png
         page = staging / REPORT_NAME
         page.write_text(_page(results, svgs, source, when), encoding="utf-8")

@@ -14,6 +14,7 @@ import polars as pl
 
 WIDTH = 760
 HEIGHT = 320
+YEARS = alt.Axis(format="%Y", tickCount="year")
 
 # Segments of the cloud businesses, as marts.segment_revenue names them (staging.segment_map).
 CLOUD_SEGMENTS = ("Amazon Web Services", "Google Cloud", "Intelligent Cloud", "Microsoft Cloud")
@@ -45,6 +46,25 @@ class Section:
         return ((self.table, self.columns), *self.also)
 
 
+def inline(frame: pl.DataFrame) -> dict:
+    """The rows as inline Vega-Lite data (dates as ISO strings, decimals as floats).
+
+    Inline values are not subject to Altair's 5,000-row limit for data frames, and a plain
+    dict skips Altair's per-row schema validation, which is slow for thousands of rows.
+    """
+    converted = frame.with_columns(
+        [
+            pl.col(name).cast(pl.String)
+            if dtype in (pl.Date, pl.Datetime) or isinstance(dtype, pl.Datetime)
+            else pl.col(name).cast(pl.Float64)
+            if isinstance(dtype, pl.Decimal)
+            else pl.col(name)
+            for name, dtype in frame.schema.items()
+        ]
+    )
+    return {"values": converted.to_dicts()}
+
+
 def _quarter_label(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         quarter=pl.format("{} Q{}", pl.col("calendar_year"), pl.col("calendar_quarter"))
@@ -55,7 +75,7 @@ def capex_by_company_chart(frame: pl.DataFrame) -> alt.Chart:
     """Stacked bars: each company's capex per calendar quarter, in USD billions."""
     data = _quarter_label(frame).with_columns(capex_bn=pl.col("capex").cast(pl.Float64) / 1e9)
     return (
-        alt.Chart(data.select("quarter", "ticker", "capex_bn"))
+        alt.Chart(inline(data.select("quarter", "ticker", "capex_bn")))
         .mark_bar()
         .encode(
             x=alt.X("quarter:O", title="calendar quarter", sort="ascending"),
@@ -74,9 +94,9 @@ def capex_universe_chart(frame: pl.DataFrame) -> alt.LayerChart:
         capex_bn=pl.col("capex").cast(pl.Float64) / 1e9,
         capex_yoy_pct=pl.col("capex_yoy").cast(pl.Float64) * 100,
     )
-    base = alt.Chart(data.select("quarter", "capex_bn", "capex_yoy_pct", "companies")).encode(
-        x=alt.X("quarter:O", title="calendar quarter", sort="ascending")
-    )
+    base = alt.Chart(
+        inline(data.select("quarter", "capex_bn", "capex_yoy_pct", "companies"))
+    ).encode(x=alt.X("quarter:O", title="calendar quarter", sort="ascending"))
     bars = base.mark_bar(color="#4c78a8").encode(
         y=alt.Y("capex_bn:Q", title="capex, all companies (USD bn)"),
         tooltip=[
@@ -99,7 +119,9 @@ def capex_vs_growth_chart(frame: pl.DataFrame) -> alt.Chart:
         revenue_growth_pct=pl.col("revenue_ttm_yoy").cast(pl.Float64) * 100,
     )
     return (
-        alt.Chart(data.select("ticker", "quarter", "capex_growth_pct", "revenue_growth_pct"))
+        alt.Chart(
+            inline(data.select("ticker", "quarter", "capex_growth_pct", "revenue_growth_pct"))
+        )
         .mark_circle(size=70, opacity=0.8)
         .encode(
             x=alt.X("revenue_growth_pct:Q", title="revenue growth, TTM year on year (%)"),
@@ -123,10 +145,10 @@ def capex_intensity_chart(frame: pl.DataFrame) -> alt.Chart:
         period_end=pl.col("period_end").cast(pl.String),
     )
     return (
-        alt.Chart(data.select("ticker", "period_end", "intensity_pct"))
+        alt.Chart(inline(data.select("ticker", "period_end", "intensity_pct")))
         .mark_line(point=True)
         .encode(
-            x=alt.X("period_end:T", title="quarter end"),
+            x=alt.X("period_end:T", title="quarter end", axis=YEARS),
             y=alt.Y("intensity_pct:Q", title="capex / revenue (%)"),
             color=alt.Color("ticker:N", title="company"),
             tooltip=["ticker:N", "period_end:T", alt.Tooltip("intensity_pct:Q", format=".1f")],
@@ -135,29 +157,31 @@ def capex_intensity_chart(frame: pl.DataFrame) -> alt.Chart:
     )
 
 
-def cloud_segments_chart(frame: pl.DataFrame) -> alt.Chart:
-    """Lines: quarterly revenue of each cloud segment, in USD billions."""
+def cloud_segments_chart(frame: pl.DataFrame) -> alt.FacetChart:
+    """Lines: revenue of each cloud segment per quarter and per fiscal year, in USD billions."""
     data = frame.with_columns(
         revenue_bn=pl.col("revenue").cast(pl.Float64) / 1e9,
         yoy_pct=pl.col("yoy").cast(pl.Float64) * 100,
-        period_end=pl.col("period_end").cast(pl.String),
         label=pl.format("{} ({})", pl.col("segment"), pl.col("ticker")),
     )
     return (
-        alt.Chart(data.select("label", "period_end", "revenue_bn", "yoy_pct"))
+        alt.Chart(inline(data.select("label", "period", "period_end", "revenue_bn", "yoy_pct")))
         .mark_line(point=True)
         .encode(
-            x=alt.X("period_end:T", title="quarter end"),
+            x=alt.X("period_end:T", title="period end", axis=YEARS),
             y=alt.Y("revenue_bn:Q", title="segment revenue (USD bn)"),
             color=alt.Color("label:N", title="segment"),
             tooltip=[
                 "label:N",
+                "period:N",
                 "period_end:T",
                 alt.Tooltip("revenue_bn:Q", format=",.3f"),
                 alt.Tooltip("yoy_pct:Q", format=".1f", title="yoy %"),
             ],
         )
-        .properties(width=WIDTH, height=HEIGHT)
+        .properties(width=WIDTH // 2 - 40, height=HEIGHT)
+        .facet(column=alt.Column("period:N", title=None, sort=["quarter", "fiscal year"]))
+        .resolve_scale(y="independent", x="independent")
     )
 
 
@@ -167,22 +191,30 @@ MULTIPLES = {"pe": "P/E", "ps": "P/S", "ev_ebitda": "EV/EBITDA", "fcf_yield": "F
 def valuation_chart(frame: pl.DataFrame) -> alt.FacetChart:
     """Lines, one panel per multiple: P/E, P/S, EV/EBITDA and free-cash-flow yield over time."""
     data = (
-        frame.with_columns(
-            pl.col(list(MULTIPLES)).cast(pl.Float64),
-            date=pl.col("date").cast(pl.String),
-        )
+        frame.with_columns(pl.col(list(MULTIPLES)).cast(pl.Float64))
         .with_columns(pl.col("fcf_yield") * 100)
         .unpivot(index=["ticker", "date"], on=list(MULTIPLES), variable_name="multiple")
         .drop_nulls("value")
-        .with_columns(pl.col("multiple").replace_strict(MULTIPLES))
+        .sort(["ticker", "multiple", "date"])
+        # a new line after a gap of more than three weeks, instead of a line across the gap
+        .with_columns(
+            run=(pl.col("date").diff().dt.total_days().fill_null(0) > 21)
+            .cum_sum()
+            .over(["ticker", "multiple"])
+        )
+        .with_columns(
+            pl.col("multiple").replace_strict(MULTIPLES),
+            date=pl.col("date").cast(pl.String),
+        )
     )
     return (
-        alt.Chart(data)
+        alt.Chart(inline(data))
         .mark_line()
         .encode(
-            x=alt.X("date:T", title=None),
+            x=alt.X("date:T", title=None, axis=YEARS),
             y=alt.Y("value:Q", title=None),
             color=alt.Color("ticker:N", title="company"),
+            detail="run:N",
             tooltip=["ticker:N", "date:T", "multiple:N", alt.Tooltip("value:Q", format=".2f")],
         )
         .properties(width=WIDTH, height=150)
@@ -255,14 +287,16 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         id="cloud_segments",
         title="Cloud segment revenue",
-        caption="Quarterly revenue of the cloud businesses as the companies report their "
-        f"segments ({', '.join(CLOUD_SEGMENTS)}). USD billions.",
+        caption="Revenue of the cloud businesses as the companies report their segments "
+        f"({', '.join(CLOUD_SEGMENTS)}), per quarter and per fiscal year. USD billions.",
         table="marts.segment_revenue",
         columns=("ticker", "segment", "period_start", "period_end", "revenue", "yoy"),
-        sql="SELECT ticker, segment, period_end, revenue, yoy FROM marts.segment_revenue "
-        "WHERE list_contains(" + repr(list(CLOUD_SEGMENTS)) + ", segment) "
-        "AND period_end - period_start < 100 AND revenue IS NOT NULL "
-        "ORDER BY ticker, segment, period_end",
+        sql="SELECT ticker, segment, period_end, revenue, yoy, CASE WHEN period_end - "
+        "period_start < 100 THEN 'quarter' ELSE 'fiscal year' END AS period "
+        "FROM marts.segment_revenue WHERE list_contains("
+        + repr(list(CLOUD_SEGMENTS))
+        + ", segment) AND (period_end - period_start < 100 OR period_end - period_start > 350) "
+        "AND revenue IS NOT NULL ORDER BY ticker, segment, period_end",
         chart=cloud_segments_chart,
     ),
     Section(
