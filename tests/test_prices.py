@@ -262,7 +262,7 @@ def test_offline_without_raw_documents_says_how_to_fix(fake_stooq, tmp_path):
 # --- the Dagster asset --------------------------------------------------------------------
 
 
-def materialize_prices(monkeypatch, tmp_path: Path, ticker: str, **env: str):
+def materialize_prices(monkeypatch, tmp_path: Path, **env: str):
     from pipelines.assets.prices import staging_prices
     from pipelines.resources import CapexResource
 
@@ -271,10 +271,7 @@ def materialize_prices(monkeypatch, tmp_path: Path, ticker: str, **env: str):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return dg.materialize(
-        [staging_prices],
-        partition_key=ticker,
-        resources={"capex": CapexResource()},
-        raise_on_error=False,
+        [staging_prices], resources={"capex": CapexResource()}, raise_on_error=False
     )
 
 
@@ -286,58 +283,83 @@ def build_rows(tmp_path: Path, sql: str, params: list | None = None) -> list[tup
         con.close()
 
 
-def test_one_partition_per_company_and_benchmark():
-    from pipelines.assets.prices import price_partitions
+def check_results(result) -> dict[str, tuple[bool, dict]]:
+    return {
+        c.check_name: (c.passed, {k: v.value for k, v in c.metadata.items()})
+        for c in result.get_asset_check_evaluations()
+    }
+
+
+@pytest.fixture
+def default_universe():
+    """The asset reads the universe at import: these tests need the default seven."""
     from pipelines.partitions import universe
 
-    assert price_partitions.get_partition_keys() == [*universe(), "SPX", "NDX"]
+    if sorted(universe()) != sorted(seed_price_symbols().keys() - {"SPX", "NDX"}):
+        pytest.skip(f"CAPEX_TICKERS selects {sorted(universe())}; these tests assume the seven")
 
 
-def test_asset_loads_each_ticker_from_the_local_folder(monkeypatch, tmp_path, shared_fixtures):
+def test_asset_loads_every_ticker_from_the_local_folder(
+    monkeypatch, tmp_path, shared_fixtures, default_universe
+):
     folder = str(shared_fixtures / "prices")
-    for ticker in ("TSLA", "SPX", "NVDA"):
-        result = materialize_prices(monkeypatch, tmp_path, ticker, CAPEX_PRICES_DIR=folder)
-        assert result.success
-        checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
-        assert checks == {"one_row_per_day": True, "sane_prices": True}
+    result = materialize_prices(monkeypatch, tmp_path, CAPEX_PRICES_DIR=folder)
+    assert result.success
+    checks = check_results(result)
+    assert {name: passed for name, (passed, _) in checks.items()} == {
+        "every_ticker_loaded": True,
+        "one_row_per_day": True,
+        "sane_prices": True,
+    }
     rows = dict(build_rows(tmp_path, "SELECT ticker, count(*) FROM staging.prices GROUP BY 1"))
-    assert rows == {"TSLA": 3771, "SPX": 3771, "NVDA": 3771}  # 2011-03-17 .. 2026-03-16
+    # 2011-03-17 .. 2026-03-16 in every yfinance file; META listed on 2012-05-18.
+    assert rows == {
+        **{t: 3771 for t in ("AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "TSLA", "SPX", "NDX")},
+        "META": 3475,
+    }
     closes = build_rows(
         tmp_path,
-        "SELECT ticker, close, source FROM staging.prices WHERE date = '2024-07-31' ORDER BY 1",
+        "SELECT ticker, close, source FROM staging.prices WHERE date = '2024-07-31' "
+        "AND ticker IN ('SPX', 'TSLA') ORDER BY 1",
     )
-    # SOURCES.md: TSLA 232.07 and ^GSPC 5522.30 on 2024-07-31.
+    # SOURCES.md: ^GSPC 5522.30 and TSLA 232.07 on 2024-07-31.
     assert [(t, round(c, 2), s) for t, c, s in closes] == [
-        ("NVDA", 116.96, "file:yahoo"),
         ("SPX", 5522.30, "file:yahoo"),
         ("TSLA", 232.07, "file:yahoo"),
     ]
-    # A re-run replaces the ticker's rows instead of appending.
-    assert materialize_prices(monkeypatch, tmp_path, "TSLA").success
-    [(count,)] = build_rows(tmp_path, "SELECT count(*) FROM staging.prices WHERE ticker = 'TSLA'")
-    assert count == 3771
+    # A re-run replaces rows instead of appending.
+    assert materialize_prices(monkeypatch, tmp_path).success
+    [(count,)] = build_rows(tmp_path, "SELECT count(*) FROM staging.prices")
+    assert count == sum(rows.values())
 
 
-def test_asset_over_http_fails_an_unknown_symbol_and_keeps_previous_rows(
-    monkeypatch, tmp_path, fake_stooq
+def test_asset_over_http_names_unknown_symbols_and_lands_the_others(
+    monkeypatch, tmp_path, fake_stooq, default_universe
 ):
-    """The stooq recordings served here hold NVDA, AAPL and GOOGL: 'No data' for TSLA."""
+    """The stooq recordings served here hold NVDA, AAPL and GOOGL; Stooq says 'No data' for
+    the others (MSFT, AMZN, META, TSLA, ^spx, ^ndx)."""
     env = {"CAPEX_PRICES_URL": fake_stooq.url, "CAPEX_PRICES_RATE": "50"}
-    assert materialize_prices(monkeypatch, tmp_path, "NVDA", **env).success
-    failed = materialize_prices(monkeypatch, tmp_path, "TSLA", **env)
-    assert not failed.success
-    message = failed.get_step_failure_events()[0].step_failure_data.error.message
-    assert "Stooq has no data for symbol 'tsla.us' (ticker TSLA" in message
-    # NVDA's rows and its raw/ document stay; the failed symbol landed nothing.
-    assert build_rows(tmp_path, "SELECT DISTINCT ticker FROM staging.prices") == [("NVDA",)]
-    assert build_rows(tmp_path, "SELECT key FROM raw.manifest WHERE key LIKE 'prices/%'") == [
-        ("prices/q/d/l/q_s=nvda.us_i=d",)
+    result = materialize_prices(monkeypatch, tmp_path, **env)
+    assert result.success, "one bad symbol must not hold back the marts downstream"
+    passed, metadata = check_results(result)["every_ticker_loaded"]
+    assert not passed
+    assert metadata["failed"] == "MSFT, AMZN, META, TSLA, SPX, NDX"
+    for symbol in ("tsla.us", "^spx", "^ndx"):
+        assert f"Stooq has no data for symbol '{symbol}'" in metadata["errors"]
+    rows = build_rows(tmp_path, "SELECT DISTINCT ticker FROM staging.prices ORDER BY 1")
+    assert rows == [("AAPL",), ("GOOGL",), ("NVDA",)]
+    keys = build_rows(tmp_path, "SELECT key FROM raw.manifest WHERE key LIKE 'prices/%' ORDER BY 1")
+    assert keys == [
+        ("prices/q/d/l/q_s=aapl.us_i=d",),
+        ("prices/q/d/l/q_s=googl.us_i=d",),
+        ("prices/q/d/l/q_s=nvda.us_i=d",),
     ]
-    # A re-run stores no second copy of an identical body.
-    again = materialize_prices(monkeypatch, tmp_path, "NVDA", **env)
-    assert again.success
-    [event] = again.get_asset_materialization_events()
-    metadata = event.materialization.metadata
-    assert metadata["origin"].value.endswith("/q/d/l/?s=nvda.us&i=d")
-    assert metadata["dagster/row_count"].value == 6706  # 1999-01-22 .. 2025-09-19
+    [(nvda,)] = build_rows(tmp_path, "SELECT count(*) FROM staging.prices WHERE ticker = 'NVDA'")
+    assert nvda == 6706  # 1999-01-22 .. 2025-09-19 in the stooq recording
+    # Offline, from raw/ alone: the same rows, no request, and a re-run stores no second copy.
+    before = build_rows(tmp_path, "SELECT * FROM staging.prices ORDER BY ticker, date")
+    asked = len(fake_stooq.requests)
+    offline = materialize_prices(monkeypatch, tmp_path, CAPEX_OFFLINE="1", **env)
+    assert offline.success and len(fake_stooq.requests) == asked
+    assert build_rows(tmp_path, "SELECT * FROM staging.prices ORDER BY ticker, date") == before
     assert len(RawStore(tmp_path / "raw").versions("prices/q/d/l/q_s=nvda.us_i=d")) == 1

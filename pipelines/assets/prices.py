@@ -1,8 +1,10 @@
 """Price and share-count assets: ``staging.prices``, ``staging.shares_outstanding``, splits.
 
-``staging.prices`` has one partition per price series (the companies plus the benchmarks SPX
-and NDX), like the company assets, so one bad symbol fails only its own run; the share counts
-are rebuilt for every company at once from ``staging.facts``. The valuation marts
+Both are unpartitioned: one step loads every price series of the universe (the companies plus
+the benchmarks SPX and NDX), replacing each ticker's rows, and one rebuilds the share counts of
+every company from ``staging.facts``. A ticker whose prices fail is an ERROR check naming it,
+not a failed step, so (as with a company whose SEC load fails) the marts and the published
+warehouse still follow. The valuation marts
 (``sql/marts/valuation_daily.sql``, ``price_returns.sql``, ``return_decomposition.sql``) read
 them.
 """
@@ -20,7 +22,7 @@ from pipelines.normalize.shares import (
 )
 from pipelines.partitions import universe
 from pipelines.resources import CapexResource
-from pipelines.sources.prices import PriceSymbol, load_prices, price_universe
+from pipelines.sources.prices import load_prices, price_universe
 
 PRICES = dg.AssetKey(["staging", "prices"])
 SHARES = dg.AssetKey(["staging", "shares_outstanding"])
@@ -28,29 +30,27 @@ SPLITS = dg.AssetKey(["staging", "stock_splits"])
 FACTS = dg.AssetKey(["staging", "facts"])
 
 
-def price_symbols() -> dict[str, PriceSymbol]:
-    """The price universe by ticker: the selected companies, then SPX and NDX."""
-    return {symbol.ticker: symbol for symbol in price_universe(universe())}
-
-
-price_partitions = dg.StaticPartitionsDefinition(list(price_symbols()))
-
-
 @dg.asset(
     key=PRICES,
-    partitions_def=price_partitions,
     group_name="prices",
     kinds={"polars", "duckdb"},
     description=(
-        "Daily open/high/low/close/volume, one partition per company and per benchmark (SPX = "
-        "S&P 500, NDX = Nasdaq-100). From Stooq (CAPEX_PRICES_URL/q/d/l/?s=SYMBOL&i=d, bodies "
-        "kept in raw/, CAPEX_OFFLINE=1 rebuilds from there) or, when CAPEX_PRICES_DIR is set, "
-        "from TICKER.csv files there (Stooq layout or Yahoo-style export). Close is "
-        "split-adjusted. A ticker's rows are replaced as a whole; a ticker that fails (unknown "
-        "symbol, bad CSV, missing file) fails its partition, naming it, and keeps its previous "
-        "rows."
+        "Daily open/high/low/close/volume of every company and of the benchmarks SPX (S&P 500) "
+        "and NDX (Nasdaq-100). From Stooq (CAPEX_PRICES_URL/q/d/l/?s=SYMBOL&i=d, bodies kept in "
+        "raw/, CAPEX_OFFLINE=1 rebuilds from there) or, when CAPEX_PRICES_DIR is set, from "
+        "TICKER.csv files there (Stooq layout or Yahoo-style export). Close is split-adjusted. "
+        "Each ticker's rows are replaced as a whole. A ticker that cannot be loaded (unknown "
+        "symbol, bad CSV, missing file) keeps its previous rows and fails the check "
+        "every_ticker_loaded, which names it and why; the other tickers still land, so one bad "
+        "symbol does not hold back the marts and the published warehouse."
     ),
     check_specs=[
+        dg.AssetCheckSpec(
+            "every_ticker_loaded",
+            asset=PRICES,
+            description="Every company and benchmark of the universe loaded in this run (the "
+            "metadata names each one that did not, and why).",
+        ),
         dg.AssetCheckSpec(
             "one_row_per_day", asset=PRICES, description="No two rows of a ticker share a date."
         ),
@@ -63,43 +63,58 @@ price_partitions = dg.StaticPartitionsDefinition(list(price_symbols()))
 )
 def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
     settings = capex.settings
-    ticker = context.partition_key
-    [load] = load_prices(settings, capex.store, [price_symbols()[ticker]], log=context.log.info)
-    if load.error is not None:
-        raise dg.Failure(description=load.error, metadata={"origin": load.origin})
+    loads = load_prices(settings, capex.store, price_universe(universe()), log=context.log.info)
+    landed = [load for load in loads if load.error is None]
+    failed = [load for load in loads if load.error is not None]
+    for load in failed:
+        context.log.error(load.error)
     with capex.warehouse.connect() as con:
-        rows = capex.warehouse.replace_rows(
-            "staging.prices", load.frame, {"ticker": ticker}, PRICES_DDL, con
-        )
-        if load.raw_key:
-            record_manifest(con, capex.store, [load.raw_key])
+        con.execute(PRICES_DDL)
+        for load in landed:
+            capex.warehouse.replace_rows(
+                "staging.prices", load.frame, {"ticker": load.symbol.ticker}, PRICES_DDL, con
+            )
+        raw_keys = [load.raw_key for load in landed if load.raw_key]
+        if raw_keys:
+            record_manifest(con, capex.store, raw_keys)
         duplicates = con.execute(
-            "SELECT count(*) FROM (SELECT date FROM staging.prices WHERE ticker = ? "
-            "GROUP BY date HAVING count(*) > 1)",
-            [ticker],
+            "SELECT count(*) FROM (SELECT ticker, date FROM staging.prices "
+            "GROUP BY ALL HAVING count(*) > 1)"
         ).fetchone()[0]
         # Stooq rounds to 3-5 significant digits: 0.1% slack on close within [low, high].
         insane = con.execute(
-            "SELECT count(*) FROM staging.prices WHERE ticker = ? AND (close <= 0 "
+            "SELECT count(*) FROM staging.prices WHERE close <= 0 "
             "OR (low IS NOT NULL AND high IS NOT NULL AND (low > high OR close < low * 0.999 "
-            "OR close > high * 1.001)))",
-            [ticker],
+            "OR close > high * 1.001))"
         ).fetchone()[0]
-    frame = load.frame
+    coverage = "\n".join(
+        f"| {load.symbol.ticker} | {load.frame.height} | {load.frame['date'].min()} | "
+        f"{load.frame['date'].max()} | {load.frame['source'][0]} |"
+        for load in landed
+    )
     yield dg.MaterializeResult(
         metadata={
-            "dagster/row_count": rows,
-            "first_date": str(frame["date"].min()),
-            "last_date": str(frame["date"].max()),
-            "last_close": float(frame["close"][-1]),
-            "source": frame["source"][0],
-            "origin": load.origin,
-            "downloaded": load.downloaded,
+            "dagster/row_count": sum(load.frame.height for load in landed),
+            "tickers_loaded": len(landed),
+            "tickers_failed": len(failed),
+            "from": str(settings.prices_dir) if settings.prices_dir else settings.prices_url,
+            "coverage": dg.MetadataValue.md(
+                "| ticker | days | first | last | source |\n|---|---|---|---|---|\n" + coverage
+            ),
+            "documents_downloaded": sum(load.downloaded for load in landed),
             "bytes_stored": dg.MetadataValue.int(
-                capex.store.latest(load.raw_key).bytes if load.raw_key else 0
+                sum(capex.store.latest(load.raw_key).bytes for load in landed if load.raw_key)
             ),
             "offline": settings.offline,
         }
+    )
+    yield dg.AssetCheckResult(
+        check_name="every_ticker_loaded",
+        passed=not failed,
+        metadata={
+            "failed": ", ".join(load.symbol.ticker for load in failed) or "none",
+            "errors": dg.MetadataValue.md("\n".join(f"* {load.error}" for load in failed)),
+        },
     )
     yield dg.AssetCheckResult(
         check_name="one_row_per_day", passed=duplicates == 0, metadata={"duplicates": duplicates}
@@ -107,14 +122,6 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
     yield dg.AssetCheckResult(
         check_name="sane_prices", passed=insane == 0, metadata={"bad_rows": insane}
     )
-
-
-prices_job = dg.define_asset_job(
-    "prices_refresh",
-    selection=dg.AssetSelection.assets(staging_prices),
-    partitions_def=price_partitions,
-    description="Load one ticker's daily prices (one run per company or benchmark).",
-)
 
 
 @dg.multi_asset(
@@ -247,10 +254,6 @@ def return_decomposition_multiplies_back(capex: CapexResource) -> dg.AssetCheckR
     )
 
 
-# staging.prices is partitioned by price_partitions (its own job, prices_job, one run per
-# ticker, like the company assets); the share counts are unpartitioned.
-PARTITIONED_ASSETS = [staging_prices]
-ASSETS = [staging_shares]
-JOBS = [prices_job]
+ASSETS = [staging_prices, staging_shares]
 # Checks on the valuation marts (SQL model assets); the staging assets carry their own.
 CHECKS = [valuation_multiples_are_sane, return_decomposition_multiplies_back]
