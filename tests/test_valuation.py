@@ -479,3 +479,39 @@ def test_the_dagster_assets_build_the_same_marts(
             assert missing == 0, f"{table} differs from the direct build"
     finally:
         con.close()
+
+
+# --- the whole pipeline: `capex run` against the local SEC and the recorded prices ---------
+
+
+def test_capex_run_builds_the_valuation_marts(warehouse_sql):
+    """The same published figures, through `capex run` (filing documents included)."""
+    [(nvda_2023,)] = warehouse_sql(
+        "SELECT price_return FROM marts.price_returns WHERE ticker = 'NVDA' AND period = '2023'"
+    )
+    assert nvda_2023 == pytest.approx(495.22 / 146.14 - 1, abs=0.005)
+    [(cap, shares)] = warehouse_sql(
+        "SELECT market_cap, shares_outstanding FROM marts.valuation_daily "
+        "WHERE ticker = 'NVDA' AND date = '2024-06-07'"
+    )
+    assert shares == 24_600e6 and cap == pytest.approx(1208.88 * 2.46e9, rel=0.005)
+    [(googl_shares,)] = warehouse_sql(
+        "SELECT shares_outstanding FROM marts.valuation_daily "
+        "WHERE ticker = 'GOOGL' AND date = '2025-02-05'"
+    )
+    assert googl_shares == (5_833 + 860 + 5_497) * 1e6
+    revenue = dict(
+        warehouse_sql(
+            "SELECT date::VARCHAR, revenue_ttm FROM marts.valuation_daily "
+            "WHERE ticker = 'NVDA' AND date IN ('2024-08-27', '2024-08-28')"
+        )
+    )
+    assert revenue == {
+        "2024-08-27": (13_507 + 18_120 + 22_103 + 26_044) * 1e6,
+        "2024-08-28": (18_120 + 22_103 + 26_044 + 30_040) * 1e6,
+    }
+    benchmarks = warehouse_sql(
+        "SELECT ticker FROM marts.price_returns WHERE period = '2023' "
+        "AND ticker IN ('SPX', 'NDX') ORDER BY 1"
+    )
+    assert benchmarks == [("NDX",), ("SPX",)]
