@@ -17,7 +17,7 @@ import polars as pl
 from pipelines.mart_checks import MART_KEYS
 from pipelines.normalize.facts import FACT_SCHEMA, FACTS_DDL, FACTS_INSERT_SELECT
 from pipelines.seed_tables import write_seeds
-from pipelines.sqlmodels import build_models, discover_models, with_upstream
+from pipelines.sqlmodels import discover_models, rebuild, with_upstream
 from pipelines.warehouse import Warehouse
 
 QUARTER_MARTS = tuple(MART_KEYS)
@@ -90,7 +90,7 @@ def build_quarter_marts(warehouse: Warehouse) -> dict[str, tuple[int, float]]:
     models = with_upstream(discover_models(), QUARTER_MARTS)
     with warehouse.connect() as con:
         write_seeds(warehouse, con)
-        return build_models(con, models)
+    return rebuild(warehouse, models)
 
 
 def rows(warehouse: Warehouse, sql: str, params: list | None = None) -> list[dict]:

@@ -1,119 +1,148 @@
 -- Every vintage of every discrete quarter: the value that was known from `filed` on (until
 -- `superseded`, null for the latest), for company totals (segment = '') and segments.
 --
--- At each filing date that touches an input of a quarter (its three-month fact, or the
--- year-to-date facts it is derived from) each input takes its latest value filed on or
--- before that date, and the best formula of staging.int_quarter_formulas whose inputs are
--- all known gives the quarter (a reported quarter wins over a derived one). That date makes
--- a vintage when the chosen formula's latest input was filed on it.
--- `accession` is the filing that made the vintage (the latest input); `concept` is the
--- concept used, or 'A - B' when a tag switch falls between the year-to-date facts (A the
--- longer period's concept, B the shorter's).
-with formulas as (
-    select * from staging.int_quarter_formulas
+-- Each formula of staging.int_quarter_formulas is evaluated on every date a filing changed
+-- one of its inputs (its three-month fact, or the year-to-date facts it is derived from),
+-- each input taking its latest value filed on or before that date. A formula's vintage is
+-- the quarter's vintage while no better formula (a reported quarter beats a derived one) has
+-- all its inputs known. `accession` is the filing that made the vintage (the latest input);
+-- `concept` is the concept used, or 'A - B' when a tag switch falls between the year-to-date
+-- facts (A the longer period's concept, B the shorter's).
+with series as (
+    -- integer ids keep the joins below cheap
+    select row_number() over (order by ticker, metric, segment) as series_id, *
+    from (select distinct ticker, metric, segment from staging.int_quarter_formulas)
+),
+
+formulas as (
+    select s.series_id, f.*
+    from staging.int_quarter_formulas as f
+    inner join series as s
+        on s.ticker = f.ticker and s.metric = f.metric and s.segment = f.segment
 ),
 
 inputs as (
-    select formula_id, ticker, metric, segment, quarter_start, quarter_end,
-        1 as sign, plus_start as period_start, plus_end as period_end
+    select formula_id, series_id, 1 as sign, plus_start as period_start, plus_end as period_end
     from formulas
     union all
-    select formula_id, ticker, metric, segment, quarter_start, quarter_end,
-        -1, m1_start, m1_end
-    from formulas where m1_end is not null
+    select formula_id, series_id, -1, m1_start, m1_end from formulas where m1_end is not null
     union all
-    select formula_id, ticker, metric, segment, quarter_start, quarter_end,
-        -1, m2_start, m2_end
-    from formulas where m2_end is not null
+    select formula_id, series_id, -1, m2_start, m2_end from formulas where m2_end is not null
     union all
-    select formula_id, ticker, metric, segment, quarter_start, quarter_end,
-        -1, m3_start, m3_end
-    from formulas where m3_end is not null
+    select formula_id, series_id, -1, m3_start, m3_end from formulas where m3_end is not null
 ),
 
 vintages as (
     -- one value per period and filing date (the last accession of the day)
-    select ticker, metric, segment, period_start, period_end, filed, value, concept, accession
-    from staging.stg_metric_facts
-    where period_type = 'duration' and months is not null
+    select
+        row_number() over () as vintage_id,
+        s.series_id,
+        v.period_start,
+        v.period_end,
+        v.filed,
+        v.value,
+        v.concept,
+        v.accession
+    from staging.stg_metric_facts as v
+    inner join series as s
+        on s.ticker = v.ticker and s.metric = v.metric and s.segment = v.segment
+    where v.period_type = 'duration' and v.months is not null
     qualify row_number() over (
-        partition by ticker, metric, segment, period_start, period_end, filed
-        order by accession desc
+        partition by s.series_id, v.period_start, v.period_end, v.filed
+        order by v.accession desc
     ) = 1
 ),
 
-events as (
-    select distinct i.ticker, i.metric, i.segment, i.quarter_start, i.quarter_end, v.filed as as_of
+concepts as (
+    select row_number() over (order by concept) as concept_id, concept
+    from (select distinct concept from vintages)
+),
+
+formula_events as (
+    select distinct i.formula_id, v.filed as as_of
     from inputs as i
     inner join vintages as v
-        on v.ticker = i.ticker and v.metric = i.metric and v.segment = i.segment
-        and v.period_start = i.period_start and v.period_end = i.period_end
+        on v.series_id = i.series_id
+        and v.period_start = i.period_start
+        and v.period_end = i.period_end
 ),
 
 evaluated as (
-    select
-        e.ticker, e.metric, e.segment, e.quarter_start, e.quarter_end, e.as_of,
-        i.formula_id, i.sign, v.value, v.concept, v.accession, v.filed
-    from events as e
-    inner join inputs as i
-        on i.ticker = e.ticker and i.metric = e.metric and i.segment = e.segment
-        and i.quarter_start = e.quarter_start and i.quarter_end = e.quarter_end
+    select e.formula_id, e.as_of, i.sign, v.value, k.concept_id, v.vintage_id, v.filed
+    from formula_events as e
+    inner join inputs as i on i.formula_id = e.formula_id
     asof left join vintages as v
-        on v.ticker = i.ticker and v.metric = i.metric and v.segment = i.segment
-        and v.period_start = i.period_start and v.period_end = i.period_end
+        on v.series_id = i.series_id
+        and v.period_start = i.period_start
+        and v.period_end = i.period_end
         and e.as_of >= v.filed
+    left join concepts as k on k.concept = v.concept
 ),
 
-per_formula as (
+formula_vintages as (
     select
-        ticker, metric, segment, quarter_start, quarter_end, as_of, formula_id,
-        count(*) as inputs,
-        count(value) as known,
+        formula_id,
+        as_of,
         sum(sign * value) as value,
-        max(filed) as inputs_filed,
-        arg_max(accession, strftime(filed, '%Y-%m-%d') || accession) as accession,
-        any_value(concept) filter (where sign = 1) as plus_concept,
-        list_sort(list_distinct(list(concept) filter (where sign = -1))) as minus_concepts
+        max(vintage_id) filter (where filed = as_of) as made_by,
+        any_value(concept_id) filter (where sign = 1) as plus_concept,
+        min(concept_id) filter (where sign = -1) as minus_first,
+        max(concept_id) filter (where sign = -1) as minus_last
     from evaluated
-    group by all
+    group by formula_id, as_of
+    having count(value) = count(*)
+),
+
+complete as (
+    select formula_id, min(as_of) as complete_from
+    from formula_vintages
+    group by formula_id
+),
+
+better as (
+    -- the first date on which a better formula of the same quarter is complete
+    select f.formula_id, min(c.complete_from) as better_from
+    from formulas as f
+    inner join formulas as g
+        on g.series_id = f.series_id
+        and g.quarter_start = f.quarter_start
+        and g.quarter_end = f.quarter_end
+        and (g.formula_rank < f.formula_rank
+            or (g.formula_rank = f.formula_rank and g.formula_id < f.formula_id))
+    inner join complete as c on c.formula_id = g.formula_id
+    group by f.formula_id
 ),
 
 chosen as (
-    select
-        p.* exclude (plus_concept, minus_concepts),
-        f.derivation,
-        array_to_string(
-            list_prepend(
-                p.plus_concept, list_filter(p.minus_concepts, c -> c <> p.plus_concept)
-            ),
-            ' - '
-        ) as concept
-    from per_formula as p
-    inner join formulas as f on f.formula_id = p.formula_id
-    where p.known = p.inputs
-    qualify row_number() over (
-        partition by p.ticker, p.metric, p.segment, p.quarter_start, p.quarter_end, p.as_of
-        order by f.formula_rank, p.formula_id
-    ) = 1
-),
-
-vintages_made as (
-    -- a date that only touched inputs of a formula not chosen makes no new vintage
-    select * from chosen where inputs_filed = as_of
+    select f.series_id, f.quarter_start, f.quarter_end, f.derivation, v.*
+    from formula_vintages as v
+    inner join formulas as f on f.formula_id = v.formula_id
+    left join better as b on b.formula_id = v.formula_id
+    where b.better_from is null or v.as_of < b.better_from
 )
 
 select
-    ticker,
-    metric,
-    segment,
-    quarter_start,
-    quarter_end,
-    value,
-    concept,
-    derivation,
-    accession,
-    as_of as filed,
-    lead(as_of) over (
-        partition by ticker, metric, segment, quarter_start, quarter_end order by as_of
+    s.ticker,
+    s.metric,
+    s.segment,
+    c.quarter_start,
+    c.quarter_end,
+    c.value,
+    concat_ws(
+        ' - ',
+        plus.concept,
+        case when c.minus_first <> c.plus_concept then first.concept end,
+        case when c.minus_last not in (c.plus_concept, c.minus_first) then last.concept end
+    ) as concept,
+    c.derivation,
+    made.accession,
+    c.as_of as filed,
+    lead(c.as_of) over (
+        partition by c.series_id, c.quarter_start, c.quarter_end order by c.as_of
     ) as superseded
-from vintages_made
+from chosen as c
+inner join series as s on s.series_id = c.series_id
+inner join vintages as made on made.vintage_id = c.made_by
+inner join concepts as plus on plus.concept_id = c.plus_concept
+left join concepts as first on first.concept_id = c.minus_first
+left join concepts as last on last.concept_id = c.minus_last

@@ -15,6 +15,7 @@ with tickers as (
 ),
 
 effective_map as (
+    -- per company: its own rows for a metric, else the default rows
     select t.ticker, m.metric, m.taxonomy, m.concept, m.priority
     from tickers as t
     cross join staging.metric_map as m
@@ -30,14 +31,31 @@ effective_map as (
     where ticker is not null
 ),
 
+candidates as (
+    select e.*, d.period_type, d.additive, d.unit
+    from effective_map as e
+    inner join staging.metric_definitions as d on d.metric = e.metric
+),
+
+relevant as (
+    -- a cheap first cut: most facts are concepts no metric uses
+    select *
+    from staging.facts
+    where concept in (select concept from staging.metric_map)
+        and form in (
+            '10-K', '10-K/A', '10-KT', '10-KT/A', '10-Q', '10-Q/A', '10-QT', '10-QT/A',
+            '20-F', '20-F/A', '40-F', '40-F/A', '6-K', '6-K/A', '8-K', '8-K/A'
+        )
+),
+
 mapped as (
     select
         f.ticker,
         f.cik,
-        e.metric,
-        d.period_type,
-        d.additive,
-        e.priority,
+        c.metric,
+        c.period_type,
+        c.additive,
+        c.priority,
         f.taxonomy,
         f.concept,
         f.period_start,
@@ -48,13 +66,13 @@ mapped as (
         f.filed,
         f.source,
         f.dimensions
-    from staging.facts as f
-    inner join effective_map as e
-        on e.ticker = f.ticker and e.taxonomy = f.taxonomy and e.concept = f.concept
-    inner join staging.metric_definitions as d
-        on d.metric = e.metric and d.unit = f.unit
-    where regexp_full_match(f.form, '(10-K|10-KT|10-Q|10-QT|20-F|40-F|6-K|8-K)(/A)?')
-        and (d.period_type = 'instant') = (f.period_start is null)
+    from relevant as f
+    inner join candidates as c
+        on c.ticker = f.ticker
+        and c.taxonomy = f.taxonomy
+        and c.concept = f.concept
+        and c.unit = f.unit
+    where (c.period_type = 'instant') = (f.period_start is null)
 ),
 
 with_segment as (
