@@ -891,3 +891,22 @@ def test_checks_pass_on_the_real_filings(real):
         outcomes["no_negative"] = mart_checks.no_negative_revenue_or_capex(con)
     failing = {name: o.sample for name, o in outcomes.items() if not o.passed}
     assert not failing, failing
+
+
+# --- through `capex run` (the lead's end-to-end fixture over the local SEC) -----------------
+
+
+def test_marts_through_capex_run(warehouse_sql):
+    # SOURCES.md: Alphabet CY2024Q2 revenue 84,742,000,000; NVIDIA fiscal 2025 capex
+    # 3,236,000,000 (PaymentsToAcquireProductiveAssets); Amazon 2024 10-K: AWS $107,556 M.
+    assert warehouse_sql(
+        "select value, derivation from marts.metric_quarterly where ticker = 'GOOGL' "
+        "and metric = 'revenue' and period_end = '2024-06-30'"
+    ) == [(Decimal("84742000000"), "reported")]
+    assert warehouse_sql(
+        "select capex from marts.capex_annual where ticker = 'NVDA' and fiscal_year = 2025"
+    ) == [(Decimal("3236000000"),)]
+    assert warehouse_sql(
+        "select revenue from marts.segment_revenue where ticker = 'AMZN' "
+        "and segment = 'Amazon Web Services' and fiscal_year = 2024 and fiscal_quarter is null"
+    ) == [(Decimal("107556000000"),)]

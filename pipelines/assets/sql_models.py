@@ -88,11 +88,14 @@ def metric_seeds(capex: CapexResource):
         yield dg.MaterializeResult(asset_key=table_key(table), metadata={"dagster/row_count": rows})
 
 
-def _check_result(outcome: mart_checks.CheckOutcome) -> dg.AssetCheckResult:
+def _check_result(
+    outcome: mart_checks.CheckOutcome,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
     metadata: dict = {"failures": outcome.failures}
     if outcome.failures:
         metadata["sample"] = dg.MetadataValue.md(_markdown(outcome))
-    return dg.AssetCheckResult(passed=outcome.passed, metadata=metadata)
+    return dg.AssetCheckResult(passed=outcome.passed, metadata=metadata, severity=severity)
 
 
 def _markdown(outcome: mart_checks.CheckOutcome) -> str:
@@ -140,13 +143,15 @@ def no_negative_revenue_or_capex(capex: CapexResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     asset=METRIC_QUARTERLY,
-    additional_deps=[table_key("staging.stg_metric_facts")],
+    additional_deps=[table_key("staging.stg_metric_facts"), table_key("staging.filings")],
     description="Each company's latest quarter is as recent as its latest 10-K/10-Q "
-    "(staging.filings report dates and the facts' period ends).",
+    "(staging.filings report dates and the facts' period ends). A warning: companyfacts can "
+    "lag a filing by a day, and a quarter cannot be derived while a 10-Q is missing.",
 )
 def latest_quarter_is_current(capex: CapexResource) -> dg.AssetCheckResult:
     with capex.warehouse.connect() as con:
-        return _check_result(mart_checks.latest_quarter_is_current(con))
+        outcome = mart_checks.latest_quarter_is_current(con)
+    return _check_result(outcome, dg.AssetCheckSeverity.WARN)
 
 
 SQL_MODELS = discover_models()
