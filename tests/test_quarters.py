@@ -300,6 +300,31 @@ def test_restatement_latest_value_in_marts_every_vintage_point_in_time(tmp_path)
     assert not outcome.passed and outcome.sample["fiscal_year"].to_list() == [2023]
 
 
+def test_comparative_repeat_is_no_new_vintage(tmp_path):
+    """Root cause: every 10-Q repeats last year's quarter as a comparative; dating a figure
+    by the latest filing that carries it makes it known a year late (and a tag switch in the
+    repeat, e.g. Alphabet's RevenueFromContract... then Revenues, would look like news). A
+    vintage starts when the value changes; the latest filing only relabels the concept."""
+    facts = calendar_year(2023, RFC, (100, 110, 120, 130)) + [
+        fact("Revenues", "2023-01-01", "2023-03-31", 100, accession="2024-q1", filed="2024-05-01"),
+    ]
+    warehouse = build(tmp_path, facts)
+    vintages = rows(
+        warehouse,
+        "select value, concept, accession, filed, superseded from marts.metric_quarterly_pit "
+        "where metric = 'revenue' and fiscal_year = 2023 and fiscal_quarter = 1",
+    )
+    assert vintages == [
+        dict(
+            value=100,
+            concept="Revenues",
+            accession="2023-q1",
+            filed=date(2023, 5, 1),
+            superseded=None,
+        )
+    ]
+
+
 def test_derived_quarter_is_known_only_from_the_annual_report(tmp_path):
     """Root cause: a Q4 derived as FY - 9M was back-dated to the 10-Q's filing date, before
     the 10-K that makes it knowable. A derived vintage dates from its latest input; a later
@@ -677,6 +702,18 @@ def test_alphabet_revenue_quarter_ended_2024_06_30(real):
     )
     assert row["revenue"] == 84_742_000_000
     assert (row["fiscal_year"], row["fiscal_quarter"], row["derivation"]) == (2024, 2, "reported")
+    # first filed in the Q2 2024 10-Q (SOURCES.md: accession 0001652044-24-000079, 2024-07-24),
+    # repeated under Revenues in the Q2 2025 10-Q
+    source = one(
+        real,
+        "select concept, accession, filed from marts.metric_quarterly where ticker = 'GOOGL' "
+        "and metric = 'revenue' and period_end = '2024-06-30'",
+    )
+    assert source == {
+        "concept": "Revenues",
+        "accession": "0001652044-24-000079",
+        "filed": date(2024, 7, 24),
+    }
     assert row["revenue_yoy"] == pytest.approx(84_742 / 74_604 - 1)
     assert round(row["revenue_yoy"], 3) == 0.136
 

@@ -5,9 +5,10 @@
 -- made: 'reported' (a three-month fact, or an instant at the quarter end), 'ytd_difference'
 -- (a year-to-date figure minus the previous one of the same fiscal year, e.g. a 10-Q's
 -- six-month cash flow minus the first quarter) or 'annual_minus_ytd' (the fiscal year minus
--- its first nine months). `concept` is the XBRL concept chosen for the period (the metric map
--- prefers the latest filing); `accession` and `filed` name the filing of the value.
--- marts.metric_quarterly_pit keeps the earlier vintages.
+-- its first nine months). `concept` is the XBRL concept chosen for the period (the latest
+-- filing's, in the metric map's order); `accession` and `filed` name the filing that first
+-- reported the current value (later filings repeating it as a comparative do not change
+-- them). marts.metric_quarterly_pit keeps the earlier vintages.
 select
     ticker,
     metric,

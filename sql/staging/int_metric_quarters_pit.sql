@@ -1,5 +1,8 @@
 -- Every vintage of every discrete quarter: the value that was known from `filed` on (until
--- `superseded`, null for the latest), for company totals (segment = '') and segments.
+-- `superseded`, null for the latest), for company totals (segment = '') and segments. A
+-- vintage starts when a filing changes a figure; later filings repeating it (comparative
+-- columns) make no new one, so `filed` is when the value was first reported. Its concept is
+-- the latest filing's (a re-report under a new tag relabels the value, not its date).
 --
 -- Each formula of staging.int_quarter_formulas is evaluated on every date a filing changed
 -- one of its inputs (its three-month fact, or the year-to-date facts it is derived from),
@@ -32,17 +35,9 @@ inputs as (
     select formula_id, series_id, -1, m3_start, m3_end from formulas where m3_end is not null
 ),
 
-vintages as (
+filing_days as (
     -- one value per period and filing date (the last accession of the day)
-    select
-        row_number() over () as vintage_id,
-        s.series_id,
-        v.period_start,
-        v.period_end,
-        v.filed,
-        v.value,
-        v.concept,
-        v.accession
+    select s.series_id, v.period_start, v.period_end, v.filed, v.value, v.concept, v.accession
     from staging.stg_metric_facts as v
     inner join series as s
         on s.ticker = v.ticker and s.metric = v.metric and s.segment = v.segment
@@ -51,6 +46,50 @@ vintages as (
         partition by s.series_id, v.period_start, v.period_end, v.filed
         order by v.accession desc
     ) = 1
+),
+
+runs as (
+    -- runs of filings reporting the same value for a period
+    select
+        *,
+        sum(changed) over (
+            partition by series_id, period_start, period_end
+            order by filed
+            rows between unbounded preceding and current row
+        ) as run
+    from (
+        select
+            *,
+            (lag(value) over (
+                partition by series_id, period_start, period_end order by filed
+            ) is distinct from value)::integer as changed
+        from filing_days
+    )
+),
+
+vintages as (
+    -- a later filing repeating a value (a comparative column) makes no new vintage: the
+    -- value is known from the first filing of its run, under the latest filing's concept
+    select
+        row_number() over () as vintage_id,
+        series_id,
+        period_start,
+        period_end,
+        filed,
+        value,
+        last_concept as concept,
+        accession
+    from (
+        select
+            *,
+            last_value(concept) over (
+                partition by series_id, period_start, period_end, run
+                order by filed
+                rows between unbounded preceding and unbounded following
+            ) as last_concept
+        from runs
+    )
+    where changed = 1
 ),
 
 concepts as (
