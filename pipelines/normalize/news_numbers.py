@@ -273,10 +273,13 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema=NUMBER_SCHEMA)
     found = (
         sentences.select("article_id", "sentence_no", "sentence")
+        # one chunk: polars compiles the (large) pattern once per chunk
+        .rechunk()
         .with_columns(text=pl.col("sentence").str.extract_all(FIGURE_PATTERN))
         .with_columns(match_no=pl.int_ranges(pl.col("text").list.len()))
         .explode("text", "match_no", empty_as_null=True)
         .drop_nulls("text")
+        .rechunk()
     )
     if found.height == 0:
         return pl.DataFrame(schema=NUMBER_SCHEMA)
