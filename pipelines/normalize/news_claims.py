@@ -954,6 +954,7 @@ def convert_to_usd(claims: pl.DataFrame, fx_rates: pl.DataFrame | None) -> pl.Da
             by="currency",
             strategy="backward",
             tolerance=timedelta(days=7),
+            check_sortedness=False,  # both sides are sorted by date above
         )
         .select("_row", "_rate_day", "usd_per_unit")
     )
@@ -968,7 +969,6 @@ def convert_to_usd(claims: pl.DataFrame, fx_rates: pl.DataFrame | None) -> pl.Da
     )
     return out.with_columns(
         value_usd=pl.when(is_usd).then(pl.col("value")).otherwise(pl.col("value") * rate),
-        low=pl.col("low"),
         precision_usd=pl.when(is_usd | pl.col("currency").is_null())
         .then(pl.col("precision_usd"))
         .otherwise(pl.col("precision_usd") * rate),
