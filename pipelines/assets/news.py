@@ -20,7 +20,7 @@ from pipelines.normalize.news_claims import (
 from pipelines.normalize.news_numbers import NUMBER_SCHEMA, extract_numbers
 from pipelines.resources import CapexResource
 from pipelines.sources.ecb import FX_SCHEMA, fetch_ecb_rates
-from pipelines.sources.news import ARTICLE_SCHEMA, NewsCrawler, build_articles
+from pipelines.sources.news import ARTICLE_SCHEMA, NewsCrawler, build_articles, news_config
 
 NEWS_ARTICLES = dg.AssetKey(["staging", "news_articles"])
 NEWS_NUMBERS = dg.AssetKey(["staging", "news_numbers"])
@@ -157,10 +157,16 @@ def news_numbers(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.
     description=(
         "ECB euro reference rates (eurofxref-hist, from CAPEX_FX_URL): units of each currency "
         "per euro, one row per business day and currency. News claims in other currencies "
-        "are converted to USD with the rate of their publication date."
+        "are converted to USD with the rate of their publication date. Empty (and not "
+        "fetched) when no news sources are configured."
     ),
 )
 def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
+    if not news_config(capex.settings).sources:
+        # no news, nothing to convert: do not reach out to the ECB at all
+        context.log.info("no news sources configured: staging.fx_rates left empty")
+        rows = _write(capex, "staging.fx_rates", pl.DataFrame(schema=FX_SCHEMA), FX_DDL)
+        return dg.MaterializeResult(metadata={"rows": rows, "skipped": "no news sources"})
     fetched, fetcher = fetch_ecb_rates(capex.settings, capex.store, log=context.log.info)
     rates: pl.DataFrame = fetched.parsed
     with capex.warehouse.connect() as con:
