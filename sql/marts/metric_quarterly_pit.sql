@@ -36,13 +36,29 @@ quarter_ends as (
     qualify row_number() over (partition by ticker, period_end order by period_start) = 1
 ),
 
-instant_vintages as (
+instant_days as (
     select ticker, metric, period_end, value, concept, accession, filed
     from staging.stg_metric_facts
     where period_type = 'instant' and segment = ''
     qualify row_number() over (
         partition by ticker, metric, period_end, filed order by accession desc
     ) = 1
+),
+
+instant_vintages as (
+    -- as for durations: a repeated balance (next year's comparative) is no new vintage
+    select ticker, metric, period_end, value, latest_concept as concept, accession, filed
+    from (
+        select
+            *,
+            lag(value) over same_balance as previous_value,
+            last_value(concept) over (
+                same_balance rows between unbounded preceding and unbounded following
+            ) as latest_concept
+        from instant_days
+        window same_balance as (partition by ticker, metric, period_end order by filed)
+    )
+    where previous_value is distinct from value
 ),
 
 instants as (
