@@ -463,7 +463,8 @@ def test_fiscal_and_calendar_labels_of_a_january_year_end(tmp_path):
 
 def test_instants_are_quarter_end_balances(tmp_path):
     """Root cause: balance-sheet instants at other dates (a cover-page share count date)
-    were taken for quarter-end balances, and instants were 'derived' like flows."""
+    were taken for quarter-end balances, and instants were 'derived' like flows. A balance
+    repeated a year later as a comparative stays dated by its first filing."""
     facts = calendar_year(2023, "Revenues", (10, 20, 30, 40)) + [
         fact(
             "CashAndCashEquivalentsAtCarryingValue",
