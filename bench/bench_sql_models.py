@@ -139,7 +139,7 @@ def scenario(title: str, companies: list[tuple[str, int, pl.DataFrame]], runs: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--companies", type=int, default=500, help="synthetic companies")
+    parser.add_argument("--companies", type=int, default=500, help="synthetic companies (0: skip)")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer)")
     if not FIXTURES.is_dir():
@@ -156,6 +156,8 @@ def main() -> None:
     seven = [(f"C{i:03d}", 9_000_000 + i, full[i % len(full)]) for i in range(7)]
     scenario("seven full companyfacts histories", seven, runs=3)
 
+    if args.companies <= 0:
+        return
     pool = list(frames.values())
     synthetic = [(f"S{i:04d}", 8_000_000 + i, pool[i % len(pool)]) for i in range(args.companies)]
     scenario(f"{args.companies} synthetic companies", synthetic, runs=1)
