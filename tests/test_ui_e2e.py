@@ -343,7 +343,9 @@ def test_asset_graph_in_headless_chromium(dagster_ui, materialised, tmp_path):
         assert f">{name}<" in sec_graph, f"{name} not on the sec asset graph"
     # the catalog lists every asset (tall window: the list only renders rows in view)
     catalog = page(dagster_ui, "/assets", tmp_path, "asset_catalog", height=4000)
-    missing = [k["path"][-1] for k in keys if f">{k['path'][-1]}<" not in catalog]
+    missing = [
+        "/".join(k["path"]) for k in keys if f'href="/assets/{"/".join(k["path"])}"' not in catalog
+    ]
     assert not missing, f"assets missing from the catalog page: {missing}"
     # the report's asset page shows its materialisation with the link to the report
     report = page(dagster_ui, "/assets/reports/capex_report", tmp_path, "report_asset")

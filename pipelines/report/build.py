@@ -84,12 +84,15 @@ def _chart(section: Section, frame: pl.DataFrame):
 
 
 def since_filter(frame: pl.DataFrame, since: date) -> pl.DataFrame:
-    """The rows of a chart's frame from ``since`` on (by period end, date or calendar year)."""
+    """The rows of a chart's frame from ``since`` on: by calendar quarter when the chart is
+    drawn by calendar quarter, else by period end or date."""
+    if {"calendar_year", "calendar_quarter"} <= set(frame.columns):
+        first = since.year * 4 + (since.month - 1) // 3
+        index = pl.col("calendar_year") * 4 + pl.col("calendar_quarter") - 1
+        return frame.filter(index >= first)
     for column in ("period_end", "date"):
         if column in frame.columns:
             return frame.filter(pl.col(column) >= since)
-    if "calendar_year" in frame.columns:
-        return frame.filter(pl.col("calendar_year") >= since.year)
     return frame
 
 
