@@ -3,6 +3,8 @@
 
     python3 dev.py run [capex run options]   set up, then run the main job (`capex run`)
     python3 dev.py test [pytest options]     set up with the test tools, then run the tests
+    python3 dev.py demo                      set up, then run the main job against the recorded
+                                             SEC documents in ../shared (no network needed)
     python3 dev.py ui                        set up, then start the Dagster UI
     python3 dev.py setup                     only set up
 
@@ -46,7 +48,7 @@ def main(argv: list[str]) -> int:
     if command in {"help", "-h", "--help"}:
         print(__doc__)
         return 0
-    if command not in {"setup", "run", "test", "ui"}:
+    if command not in {"setup", "run", "test", "demo", "ui"}:
         print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
         return 2
     setup()
@@ -55,6 +57,8 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "test":
         args = [str(BIN / "python"), "-m", "pytest", *rest]
+    elif command == "demo":
+        args = [str(BIN / "python"), "-m", "tests.demo", *rest]
     else:
         args = [str(BIN / "capex"), command, *rest]
     return subprocess.run(args, cwd=ROOT, env=env).returncode

@@ -119,7 +119,8 @@ select
         when period_end - period_start + 1 between 266 and 287 then 9
         when period_end - period_start + 1 between 357 and 371 then 12
     end as months,
-    value,
+    -- every metric is in USD or shares: two decimals keep values exact and readable
+    value::decimal(38, 2) as value,
     accession,
     form,
     filed,
