@@ -29,18 +29,23 @@ PRICES_GROUP = "prices"
 NEWS_GROUP = "news"
 
 
-def follow_upstream() -> dg.AutomationCondition:
+def follow_upstream(*, wait_for_missing: bool = True) -> dg.AutomationCondition:
     """Materialise an asset once its upstream assets have been updated (``eager``), except that a
     company partition that is missing (a company whose load failed, or not loaded yet) does not
     hold back the models: the other companies' new filings still reach the marts.
 
     Unpartitioned upstream assets that are missing (e.g. news never fetched) still hold an asset
-    back, so a model is not run against a table that does not exist.
+    back, so a model is not run against a table that does not exist; with
+    ``wait_for_missing=False`` nothing missing holds it back (for the publish step, which only
+    copies the file).
     """
     from pipelines.assets import sec
 
+    eager = dg.AutomationCondition.eager()
+    if not wait_for_missing:
+        return eager.without(~dg.AutomationCondition.any_deps_missing())
     companies = dg.AssetSelection.assets(*sec.ASSETS)
-    return dg.AutomationCondition.eager().replace(
+    return eager.replace(
         "any_deps_missing", dg.AutomationCondition.any_deps_missing().ignore(companies)
     )
 

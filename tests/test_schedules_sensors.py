@@ -191,23 +191,40 @@ def test_the_code_location_has_schedules_sensors_checks_and_the_report():
 
 def test_follow_upstream_lets_a_company_through_while_another_is_missing():
     """The condition SQL models use: a company's new facts reach a model even though another
-    company was never loaded; the model is not requested twice for one update."""
+    company was never loaded; the model is not requested twice for one update. A table that was
+    never built holds a model back, but not the publish step."""
     from pipelines.assets import sec
-
-    model = dg.AssetSpec(
-        ["marts", "example"], deps=[sec.FACTS], automation_condition=follow_upstream()
-    )
     from pipelines.resources import CapexResource
 
-    defs = dg.Definitions(assets=[*sec.ASSETS, model], resources={"capex": CapexResource()})
+    def asset(key, deps=(), condition=None):
+        """An executable asset (only those are requested) with our asset key and condition."""
+        return dg.asset(key=key, deps=list(deps), automation_condition=condition)(lambda: None)
+
+    news = asset(["staging", "news_articles"])
+    model = asset(["marts", "example"], [sec.FACTS], follow_upstream())
+    claims = asset(["marts", "claims"], [model, news], follow_upstream())
+    publish = asset(
+        ["warehouse", "published"], [model, claims, news], follow_upstream(wait_for_missing=False)
+    )
+    defs = dg.Definitions(
+        assets=[*sec.ASSETS, model, claims, publish, news], resources={"capex": CapexResource()}
+    )
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-    assert result.total_requested == 0  # nothing loaded: nothing to do
+
+    def requested(cursor):
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+        keys = {r.key.to_user_string() for r in result.results if r.true_subset.size and r.key}
+        return keys, result.cursor
+
+    keys, cursor = requested(None)
+    assert keys == set()  # nothing loaded: nothing to do
     instance.report_runless_asset_event(dg.AssetMaterialization(sec.FACTS, partition="NVDA"))
-    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
-    assert result.total_requested == 1  # NVDA loaded, the six others still missing
-    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
-    assert result.total_requested == 0
+    keys, cursor = requested(cursor)
+    # NVDA loaded, the six others still missing: the model and the publish step go;
+    # the claims wait for the news that were never fetched
+    assert keys == {"marts/example", "warehouse/published"}
+    keys, cursor = requested(cursor)
+    assert keys == set()
 
 
 # Freshness: deadlines of large accelerated filers (10-Q 40 days, 10-K 60 days after the
