@@ -6,77 +6,55 @@ import polars as pl
 
 from pipelines.normalize.facts import FACT_SCHEMA, finish_facts
 
+# A JSON number below 2**53 is exact as a float64, whose shortest text is the number's own;
+# SEC values are far below it (a larger one takes the slow, exact path).
+_EXACT_FLOAT_LIMIT = 2**53
+
+_FACT_FIELDS = {
+    "start": pl.String,
+    "end": pl.String,
+    "val": pl.Float64,
+    "accn": pl.String,
+    "fy": pl.Int32,
+    "fp": pl.String,
+    "form": pl.String,
+    "filed": pl.String,
+    "frame": pl.String,
+}
+
 
 def normalize_companyfacts(document: dict, ticker: str, cik: int) -> pl.DataFrame:
     """Flatten a companyfacts document into staging.facts rows (source 'companyfacts').
 
     companyfacts carries no dimensions, decimals or scale: values are already in units.
-    Every vintage is kept (one row per fact and accession).
+    Every vintage is kept (one row per fact and accession). Values are exact.
     """
-    columns: dict[str, list] = {
-        name: []
-        for name in (
-            "taxonomy",
-            "concept",
-            "unit",
-            "period_start",
-            "period_end",
-            "value",
-            "accession",
-            "form",
-            "fiscal_year",
-            "fiscal_period",
-            "filed",
-            "frame",
-        )
-    }
-    taxonomy_col, concept_col, unit_col = columns["taxonomy"], columns["concept"], columns["unit"]
-    start_col, end_col, value_col = (
-        columns["period_start"],
-        columns["period_end"],
-        columns["value"],
-    )
-    accn_col, form_col, fy_col, fp_col = (
-        columns["accession"],
-        columns["form"],
-        columns["fiscal_year"],
-        columns["fiscal_period"],
-    )
-    filed_col, frame_col = columns["filed"], columns["frame"]
-    for taxonomy, concepts in (document.get("facts") or {}).items():
-        for concept, body in concepts.items():
-            for unit, facts in (body.get("units") or {}).items():
-                for fact in facts:
-                    taxonomy_col.append(taxonomy)
-                    concept_col.append(concept)
-                    unit_col.append(unit)
-                    start_col.append(fact.get("start"))
-                    end_col.append(fact["end"])
-                    value = fact["val"]
-                    # repr of a JSON float is its shortest exact decimal text
-                    value_col.append(value if isinstance(value, str) else repr(value))
-                    accn_col.append(fact.get("accn"))
-                    form_col.append(fact.get("form"))
-                    fy_col.append(fact.get("fy"))
-                    fp_col.append(fact.get("fp"))
-                    filed_col.append(fact.get("filed"))
-                    frame_col.append(fact.get("frame"))
-    frame = pl.DataFrame(
-        columns,
-        schema={
-            "taxonomy": pl.String,
-            "concept": pl.String,
-            "unit": pl.String,
-            "period_start": pl.String,
-            "period_end": pl.String,
-            "value": pl.String,
-            "accession": pl.String,
-            "form": pl.String,
-            "fiscal_year": pl.Int32,
-            "fiscal_period": pl.String,
-            "filed": pl.String,
-            "frame": pl.String,
-        },
+    facts: list[dict] = []
+    groups: list[tuple[str, str, str, int]] = []
+    for taxonomy, by_concept in (document.get("facts") or {}).items():
+        for concept, body in by_concept.items():
+            for unit, unit_facts in (body.get("units") or {}).items():
+                facts.extend(unit_facts)
+                groups.append((taxonomy, concept, unit, len(unit_facts)))
+    names = pl.DataFrame(
+        groups,
+        schema={"taxonomy": pl.String, "concept": pl.String, "unit": pl.String, "n": pl.Int64},
+        orient="row",
+    ).select(pl.col("taxonomy", "concept", "unit").repeat_by("n").explode(empty_as_null=True))
+    rows = pl.from_dicts(facts, schema=_FACT_FIELDS) if facts else pl.DataFrame(schema=_FACT_FIELDS)
+    if rows.height and rows["val"].abs().max() >= _EXACT_FLOAT_LIMIT:
+        value = pl.Series("val", [repr(fact["val"]) for fact in facts], pl.String)
+    else:
+        value = rows["val"].cast(pl.String)
+    frame = pl.concat([names, rows.with_columns(value)], how="horizontal").rename(
+        {
+            "start": "period_start",
+            "end": "period_end",
+            "val": "value",
+            "accn": "accession",
+            "fy": "fiscal_year",
+            "fp": "fiscal_period",
+        }
     )
     frame = frame.with_columns(
         pl.col("period_start", "period_end", "filed").str.to_date("%Y-%m-%d"),
