@@ -46,7 +46,7 @@ def normalize_companyfacts(document: dict, ticker: str, cik: int) -> pl.DataFram
         value = pl.Series("val", [repr(fact["val"]) for fact in facts], pl.String)
     else:
         value = rows["val"].cast(pl.String)
-    frame = pl.concat([names, rows.with_columns(value)], how="horizontal").rename(
+    frame = names.hstack(rows.with_columns(value)).rename(
         {
             "start": "period_start",
             "end": "period_end",
