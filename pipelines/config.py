@@ -79,6 +79,22 @@ class Settings:
         return self.warehouse.parent / "reports"
 
 
+def _rate(env, name: str, default: str, maximum: float | None = None) -> float:
+    """A requests-per-second setting: a positive number, at most ``maximum`` when given."""
+    text = env.get(name, default)
+    try:
+        rate = float(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={text!r} must be a number of requests per second") from exc
+    if rate <= 0 or (maximum is not None and rate > maximum):
+        limit = f"in (0, {maximum:g}]" if maximum is not None else "positive"
+        reason = " (SEC's limit is 10 per second)" if name == "CAPEX_SEC_RATE" else ""
+        raise ConfigError(
+            f"{name}={rate:g} is out of range: use a value {limit}{reason}, e.g. {default}"
+        )
+    return rate
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read :class:`Settings` from ``environ`` (default: ``os.environ``)."""
     env = os.environ if environ is None else environ
@@ -89,26 +105,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(
             f"CAPEX_SINCE={since_text!r} is not a date; use YYYY-MM-DD, e.g. 2019-01-01"
         ) from exc
-    try:
-        rate = float(env.get("CAPEX_SEC_RATE", "8"))
-    except ValueError as exc:
-        raise ConfigError("CAPEX_SEC_RATE must be a number of requests per second") from exc
-    if not 0 < rate <= 10:
-        raise ConfigError(f"CAPEX_SEC_RATE={rate} is outside SEC's limit; use a value in (0, 10]")
+    rate = _rate(env, "CAPEX_SEC_RATE", "8", maximum=10.0)
+    prices_rate = _rate(env, "CAPEX_PRICES_RATE", "1")
+    news_rate = _rate(env, "CAPEX_NEWS_RATE", "0.5")
     prices_dir = env.get("CAPEX_PRICES_DIR")
-    try:
-        prices_rate = float(env.get("CAPEX_PRICES_RATE", "1"))
-    except ValueError as exc:
-        raise ConfigError("CAPEX_PRICES_RATE must be a number of requests per second") from exc
-    if prices_rate <= 0:
-        raise ConfigError(f"CAPEX_PRICES_RATE={prices_rate} must be positive, e.g. 1")
     news_config = env.get("CAPEX_NEWS_CONFIG")
-    try:
-        news_rate = float(env.get("CAPEX_NEWS_RATE", "0.5"))
-    except ValueError as exc:
-        raise ConfigError("CAPEX_NEWS_RATE must be a number of requests per second") from exc
-    if news_rate <= 0:
-        raise ConfigError(f"CAPEX_NEWS_RATE={news_rate} must be positive, e.g. 0.5 (per host)")
     sensor_seconds = env.get("CAPEX_FILING_SENSOR_SECONDS", "600")
     if not sensor_seconds.isdigit() or int(sensor_seconds) < 30:
         raise ConfigError(

@@ -53,7 +53,7 @@ def test_settings_defaults_and_errors():
     assert not settings.offline and settings.sec_requests_per_second == 8
     with pytest.raises(ConfigError, match="CAPEX_SINCE='2019/01/01' is not a date"):
         load_settings({"CAPEX_SINCE": "2019/01/01"})
-    with pytest.raises(ConfigError, match="outside SEC's limit"):
+    with pytest.raises(ConfigError, match="CAPEX_SEC_RATE=12 is out of range.*SEC's limit"):
         load_settings({"CAPEX_SEC_RATE": "12"})
 
 
