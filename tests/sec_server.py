@@ -207,7 +207,8 @@ class FakeSec:
             document["filings"]["recent"] = {k: [v[i] for i in keep] for k, v in recent.items()}
             # overflow pages that were not recorded are left out of the listing
             document["filings"]["files"] = [
-                page for page in document["filings"].get("files", [])
+                page
+                for page in document["filings"].get("files", [])
                 if (self.sec_dir / "submissions" / page["name"]).exists()
             ]
             return json.dumps(document).encode()
@@ -230,6 +231,12 @@ class FakeSec:
                 "filings": {"recent": recent, "files": []},
             }
         ).encode()
+
+    def overflow_page(self, path: Path) -> bytes:
+        """An overflow page without its 10-K/10-Q filings (none of them was recorded)."""
+        page = json.loads(path.read_bytes())
+        keep = [i for i, form in enumerate(page["form"]) if form not in ("10-K", "10-Q")]
+        return json.dumps({k: [v[i] for i in keep] for k, v in page.items()}).encode()
 
     def companyfacts(self, cik: int) -> bytes | None:
         path = self.sec_dir / "companyfacts" / f"CIK{cik:010d}.json"
@@ -263,7 +270,7 @@ class FakeSec:
             name = parts[1]
             overflow = self.sec_dir / "submissions" / name
             if "-submissions-" in name:
-                return overflow.read_bytes() if overflow.exists() else None
+                return self.overflow_page(overflow) if overflow.exists() else None
             return self.submissions(int(name[3:13]))
         if parts[:3] == ["api", "xbrl", "companyfacts"] and len(parts) == 4:
             return self.companyfacts(int(parts[3][3:13]))

@@ -180,6 +180,32 @@ def test_rerun_and_offline_rebuild_give_the_same_rows(fake_sec, tmp_path):
     assert rebuilt == before
 
 
+def test_overflow_pages_are_followed_when_since_reaches_back(fake_sec, tmp_path):
+    # Tesla's submissions list 2018-02-13 onwards in `recent`; older filings sit in the overflow
+    # page CIK0001318605-submissions-001.json (2005-02-17 to 2018-02-11).
+    page = "/submissions/CIK0001318605-submissions-001.json"
+    default = run_capex(capex_environment(fake_sec, tmp_path / "a", CAPEX_TICKERS="TSLA"), "run")
+    assert default.returncode == 0, default.stdout + default.stderr
+    hits = fake_sec.hits.count(page)
+    assert hits == 0, "CAPEX_SINCE=2019-01-01 does not reach the overflow page"
+
+    env = capex_environment(
+        fake_sec, tmp_path / "b", CAPEX_TICKERS="TSLA", CAPEX_SINCE="2017-06-01"
+    )
+    result = run_capex(env, "run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert fake_sec.hits.count(page) == 1
+    con = duckdb.connect(str(tmp_path / "b" / "warehouse" / "capex.duckdb"), read_only=True)
+    try:
+        first, count = con.execute(
+            "SELECT min(filed)::VARCHAR, count(*) FROM staging.filings WHERE ticker = 'TSLA'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert first == "2005-02-17"  # the overflow page's first filing, now listed too
+    assert count > 1000
+
+
 def test_unknown_ticker_fails_at_once_naming_it(fake_sec, tmp_path):
     env = capex_environment(fake_sec, tmp_path, CAPEX_TICKERS="NVDA,ZZZZQ")
     result = run_capex(env, "run")
