@@ -157,7 +157,7 @@ def test_report_charts_the_figures_and_notes_what_is_missing(warehouse: Path, tm
     assert files.notes.keys() == {"capex_vs_growth", "valuation"}
     page = files.html.read_text()
     assert "marts.revenue_growth is not in the warehouse yet" in page
-    assert "marts.valuation_daily has no rows to show here" in page
+    assert "marts.valuation_daily has no rows to show here: it needs daily prices" in page
     assert page.count("<svg") == 4 and "<script" not in page
     # the claims table, mismatches first, values in billions, deviation as a percentage
     table = page[page.index('id="claim_checks"') :]

@@ -128,9 +128,7 @@ def load_sections(
                 SectionResult(
                     section,
                     frame=frame,
-                    note=f"{section.table} has no rows to show here{window} yet (the companies "
-                    "loaded have no figures for it); it fills in as filings, prices or news "
-                    "arrive.",
+                    note=f"{section.table} has no rows to show here{window}: {section.empty_hint}.",
                 )
             )
             continue

@@ -39,6 +39,9 @@ class Section:
     sql: str
     chart: Callable[[pl.DataFrame], alt.TopLevelMixin] | None = None
     also: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # why the mart may have no rows, and what fills it
+    empty_hint: str = "the companies loaded have no figures for it yet; it fills in as their "
+    "filings arrive"
 
     @property
     def requirements(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -306,6 +309,8 @@ SECTIONS: tuple[Section, ...] = (
         "week, point in time (only figures filed by that day). A multiple with a missing or "
         "non-positive denominator is left out.",
         table="marts.valuation_daily",
+        empty_hint="it needs daily prices (staging.prices) and TTM figures filed before those "
+        "days; check the prices_daily schedule or CAPEX_PRICES_DIR",
         columns=("ticker", "date", "pe", "ps", "ev_ebitda", "fcf_yield"),
         sql="SELECT ticker, date, pe, ps, ev_ebitda, fcf_yield FROM marts.valuation_daily "
         "WHERE coalesce(pe, ps, ev_ebitda, fcf_yield) IS NOT NULL "
@@ -319,6 +324,8 @@ SECTIONS: tuple[Section, ...] = (
         caption="Each figure quoted in the news, against what the company filed: match (within "
         "1%, allowing for rounding), close (within 5%), mismatch, or unverifiable.",
         table="marts.claim_checks",
+        empty_hint="no news claims have been checked yet: set CAPEX_NEWS_SOURCES (feeds or "
+        "article URLs) and run the news_refresh job",
         columns=(
             "claim_id",
             "ticker",
