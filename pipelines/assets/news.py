@@ -19,6 +19,7 @@ from pipelines.normalize.news_claims import (
 )
 from pipelines.normalize.news_numbers import NUMBER_SCHEMA, extract_numbers
 from pipelines.resources import CapexResource
+from pipelines.schedules import follow_upstream
 from pipelines.sources.ecb import FX_SCHEMA, fetch_ecb_rates
 from pipelines.sources.news import ARTICLE_SCHEMA, NewsCrawler, build_articles, news_config
 
@@ -129,6 +130,7 @@ def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg
 @dg.asset(
     key=NEWS_NUMBERS,
     deps=[NEWS_ARTICLES],
+    automation_condition=follow_upstream(),
     group_name="news",
     kinds={"polars", "duckdb"},
     description=(
@@ -201,6 +203,7 @@ def fiscal_calendars(metric_quarterly: pl.DataFrame | None) -> dict[str, FiscalC
 @dg.asset(
     key=NEWS_CLAIMS,
     deps=[NEWS_ARTICLES, NEWS_NUMBERS, FX_RATES, METRIC_QUARTERLY],
+    automation_condition=follow_upstream(),
     group_name="news",
     kinds={"polars", "duckdb"},
     description=(
@@ -239,6 +242,7 @@ def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.M
 @dg.asset(
     key=CLAIM_CHECKS,
     deps=[NEWS_CLAIMS, METRIC_QUARTERLY, SEGMENT_REVENUE],
+    automation_condition=follow_upstream(),
     group_name="news",
     kinds={"polars", "duckdb"},
     description=(
@@ -282,7 +286,11 @@ def claim_checks(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.
     )
 
 
-@dg.asset_check(asset=NEWS_ARTICLES, description="article_id is unique and no body is empty")
+@dg.asset_check(
+    automation_condition=dg.AutomationCondition.eager(),
+    asset=NEWS_ARTICLES,
+    description="article_id is unique and no body is empty",
+)
 def news_articles_unique_and_nonempty(capex: CapexResource) -> dg.AssetCheckResult:
     articles = _read(capex, "staging.news_articles", ARTICLE_SCHEMA)
     rows = articles if articles is not None else pl.DataFrame(schema=ARTICLE_SCHEMA)
@@ -294,7 +302,11 @@ def news_articles_unique_and_nonempty(capex: CapexResource) -> dg.AssetCheckResu
     )
 
 
-@dg.asset_check(asset=CLAIM_CHECKS, description="every claim is checked exactly once")
+@dg.asset_check(
+    automation_condition=dg.AutomationCondition.eager(),
+    asset=CLAIM_CHECKS,
+    description="every claim is checked exactly once",
+)
 def every_claim_checked_once(capex: CapexResource) -> dg.AssetCheckResult:
     claims = _read(capex, "marts.news_claims", CLAIM_SCHEMA)
     checks = _read(capex, "marts.claim_checks", CHECK_SCHEMA)

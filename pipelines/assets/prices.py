@@ -22,6 +22,7 @@ from pipelines.normalize.shares import (
 )
 from pipelines.partitions import universe
 from pipelines.resources import CapexResource
+from pipelines.schedules import follow_upstream
 from pipelines.sources.prices import load_prices, price_universe
 
 PRICES = dg.AssetKey(["staging", "prices"])
@@ -129,6 +130,7 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
         dg.AssetSpec(
             SHARES,
             deps=[FACTS],
+            automation_condition=follow_upstream(),
             kinds={"polars", "duckdb"},
             description=(
                 "Shares outstanding from each filing's cover page "
@@ -141,6 +143,7 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
         dg.AssetSpec(
             SPLITS,
             deps=[FACTS],
+            automation_condition=follow_upstream(),
             kinds={"polars", "duckdb"},
             description=(
                 "Stock splits, detected from jumps in the share count and/or the filed "
@@ -220,6 +223,7 @@ def _failures(capex: CapexResource, sql: str) -> tuple[int, list[tuple]]:
 
 
 @dg.asset_check(
+    automation_condition=dg.AutomationCondition.eager(),
     asset=VALUATION_DAILY,
     description="Multiples are never zero, negative, infinite or NaN (a missing or "
     "non-positive denominator gives null) and market_cap = close × shares_outstanding.",
@@ -238,6 +242,7 @@ def valuation_multiples_are_sane(capex: CapexResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
+    automation_condition=dg.AutomationCondition.eager(),
     asset=RETURN_DECOMPOSITION,
     description="(1 + price_return) = (1 + earnings_growth) × (1 + multiple_change) where "
     "the decomposition is defined.",

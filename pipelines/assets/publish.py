@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from pipelines.resources import CapexResource
+from pipelines.schedules import follow_upstream
 
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
@@ -15,6 +16,7 @@ def published_warehouse_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefin
     @dg.asset(
         key=PUBLISHED,
         deps=list(upstream),
+        automation_condition=follow_upstream(wait_for_missing=False),
         group_name="warehouse",
         kinds={"duckdb"},
         description=(

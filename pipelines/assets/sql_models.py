@@ -14,6 +14,7 @@ import dagster as dg
 
 from pipelines import mart_checks
 from pipelines.resources import CapexResource
+from pipelines.schedules import follow_upstream
 from pipelines.seed_tables import SEEDS, write_seeds
 from pipelines.sqlmodels import SqlModel, build_model, discover_models
 
@@ -42,6 +43,7 @@ def sql_model_asset(model: SqlModel) -> dg.AssetsDefinition:
     @dg.asset(
         key=table_key(model.table),
         deps=[table_key(dep) for dep in sorted(model.deps)],
+        automation_condition=follow_upstream(),
         description=model.description or f"SQL model {model.table} ({model.path.name}).",
         group_name=MARTS_GROUP if model.schema == "marts" else MODELS_GROUP,
         kinds={"duckdb", "sql"},
@@ -110,6 +112,7 @@ def _unique_keys_check(table: str) -> dg.AssetChecksDefinition:
     keys = "; ".join(", ".join(columns) for columns in mart_checks.MART_KEYS[table])
 
     @dg.asset_check(
+        automation_condition=dg.AutomationCondition.eager(),
         asset=table_key(table),
         name="unique_keys",
         description=f"No two rows share ({keys}).",
@@ -125,6 +128,7 @@ METRIC_QUARTERLY = table_key("marts.metric_quarterly")
 
 
 @dg.asset_check(
+    automation_condition=dg.AutomationCondition.eager(),
     asset=METRIC_QUARTERLY,
     additional_deps=[table_key("staging.int_metric_annual")],
     description="Q1+Q2+Q3+Q4 equals the fiscal year within 0.5% for each additive metric "
@@ -135,13 +139,18 @@ def quarters_sum_to_year(capex: CapexResource) -> dg.AssetCheckResult:
         return _check_result(mart_checks.quarters_sum_to_year(con))
 
 
-@dg.asset_check(asset=METRIC_QUARTERLY, description="No quarter has negative revenue or capex.")
+@dg.asset_check(
+    automation_condition=dg.AutomationCondition.eager(),
+    asset=METRIC_QUARTERLY,
+    description="No quarter has negative revenue or capex.",
+)
 def no_negative_revenue_or_capex(capex: CapexResource) -> dg.AssetCheckResult:
     with capex.warehouse.connect() as con:
         return _check_result(mart_checks.no_negative_revenue_or_capex(con))
 
 
 @dg.asset_check(
+    automation_condition=dg.AutomationCondition.eager(),
     asset=METRIC_QUARTERLY,
     additional_deps=[table_key("staging.stg_metric_facts"), table_key("staging.filings")],
     description="Each company's latest quarter is as recent as its latest 10-K/10-Q "
