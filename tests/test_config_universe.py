@@ -105,3 +105,16 @@ def test_raw_store_never_rewrites_and_skips_identical_bodies(tmp_path):
 def test_xbrl_document_choice(names, primary, expected):
     index = {"directory": {"item": [{"name": n} for n in names]}}
     assert xbrl_document_name(index, primary) == expected
+
+
+def test_readme_documents_every_environment_variable():
+    """The README's table is the users' reference: every variable config.py reads is in it."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    read = set(re.findall(r'env\.get\(\s*"([A-Z_]+)"', (root / "pipelines/config.py").read_text()))
+    read |= set(re.findall(r'_rate\(env, "([A-Z_]+)"', (root / "pipelines/config.py").read_text()))
+    table = set(re.findall(r"^\| `([A-Z_]+)` \|", (root / "README.md").read_text(), re.MULTILINE))
+    assert read - table == set()
+    assert len(read) >= 25
