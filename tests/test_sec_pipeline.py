@@ -280,3 +280,43 @@ def test_unparseable_xbrl_keeps_the_previous_rows(fake_sec, tmp_path):
     assert result.returncode == 1
     assert f"{fake_sec.base_url}{path}" in result.stdout
     assert _table_rows(warehouse, "staging.facts") == before
+
+
+def test_capex_sql_prints_a_table_and_csv(fake_sec, built_warehouse: Path):
+    env = capex_environment(fake_sec, built_warehouse.parent.parent)
+    query = (
+        "SELECT ticker, count(*) AS filings FROM staging.filings "
+        "WHERE ticker IN ('NVDA', 'TSLA') AND form = '10-K' GROUP BY ticker ORDER BY ticker"
+    )
+    table = run_capex(env, "sql", query)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    # the trimmed submissions list NVIDIA's and Tesla's recorded 10-Ks: 2 and 2
+    assert lines[0].split("|")[1:3] == [" ticker ", " filings "]
+    assert [line.replace(" ", "") for line in lines[2:4]] == ["|NVDA|2|", "|TSLA|2|"]
+    assert lines[-1] == "(2 rows)"
+    csv = run_capex(env, "sql", "--csv", query)
+    assert csv.stdout == "ticker,filings\nNVDA,2\nTSLA,2\n"
+    bad = run_capex(env, "sql", "SELECT * FROM marts.no_such_table")
+    assert bad.returncode == 1 and "no_such_table" in bad.stderr
+
+
+def test_a_reader_holding_the_warehouse_open_does_not_break_a_refresh(fake_sec, tmp_path):
+    env = capex_environment(fake_sec, tmp_path, CAPEX_TICKERS="TSLA")
+    assert run_capex(env, "run").returncode == 0
+    published = tmp_path / "warehouse" / "capex.duckdb"
+    reader = duckdb.connect(str(published), read_only=True)
+    try:
+        before = reader.execute("SELECT count(*) FROM staging.facts").fetchone()
+        again = run_capex(env, "run", "--tickers", "TSLA,NVDA")
+        assert again.returncode == 0, again.stdout + again.stderr
+        # the open connection keeps its snapshot: no half-written tables, no lock conflict
+        assert reader.execute("SELECT count(*) FROM staging.facts").fetchone() == before
+    finally:
+        reader.close()
+    fresh = duckdb.connect(str(published), read_only=True)
+    try:
+        tickers = fresh.execute("SELECT DISTINCT ticker FROM staging.facts ORDER BY 1").fetchall()
+    finally:
+        fresh.close()
+    assert tickers == [("NVDA",), ("TSLA",)]
