@@ -22,8 +22,7 @@ publish = published_warehouse_asset(
 
 company_job = dg.define_asset_job(
     "company_refresh",
-    selection=dg.AssetSelection.assets(*company_assets),
-    partitions_def=company_partitions,
+    selection=dg.AssetSelection.assets(*company_assets),  # partitioned by company_partitions
     description="Fetch and land one company's SEC documents (one run per company).",
 )
 models_job = dg.define_asset_job(
