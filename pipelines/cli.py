@@ -46,6 +46,39 @@ def _metadata_text(evaluation) -> str:
     return ", ".join(f"{k}={getattr(v, 'value', v)}" for k, v in evaluation.metadata.items())
 
 
+SUMMARY_SQL = """
+SELECT c.ticker, coalesce(f.facts, 0), coalesce(f.filing_facts, 0), coalesce(f.filings, 0),
+       q.latest_quarter
+FROM staging.companies AS c
+LEFT JOIN (SELECT ticker, count(*) AS facts,
+                  count(*) FILTER (WHERE source = 'filing') AS filing_facts,
+                  count(DISTINCT accession) FILTER (WHERE source = 'filing') AS filings
+           FROM staging.facts GROUP BY ticker) AS f USING (ticker)
+LEFT JOIN (SELECT ticker, max(period_end) AS latest_quarter FROM marts.metric_quarterly
+           GROUP BY ticker) AS q USING (ticker)
+ORDER BY c.ticker
+"""
+
+
+def _print_company_summary(published) -> None:
+    """Facts per company in the published warehouse, and each company's latest quarter."""
+    import duckdb
+
+    from pipelines.warehouse import connect_published
+
+    con = connect_published(published)
+    try:
+        rows = con.execute(SUMMARY_SQL).fetchall()
+    except duckdb.Error:
+        return  # tables not built (every company failed): the failures say why
+    finally:
+        con.close()
+    print(f"\n{'ticker':8} {'facts':>9} {'from filings':>13} {'filings':>8}  latest quarter end")
+    for ticker, facts, filing_facts, filings, latest in rows:
+        print(f"{ticker:8} {facts:>9,} {filing_facts:>13,} {filings:>8}  {latest or '-'}")
+    print()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialise every asset for every selected company, through Dagster."""
     _apply_overrides(args)
@@ -105,9 +138,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"\n{len(plan) - len({f[0] for f in failures})} of {len(plan)} runs succeeded "
         f"in {total:.1f}s."
     )
+    if warnings:
+        print(f"{len(warnings)} check(s) did not pass:")
     for warning in warnings:
         print(f"  {warning}")
     if settings.warehouse.exists():
+        _print_company_summary(settings.warehouse)
         print(
             f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
             f"(file {settings.warehouse})"

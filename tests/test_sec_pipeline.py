@@ -320,3 +320,18 @@ def test_a_reader_holding_the_warehouse_open_does_not_break_a_refresh(fake_sec, 
     finally:
         fresh.close()
     assert tickers == [("NVDA",), ("TSLA",)]
+
+
+def test_run_summary_counts_each_companys_facts(built_warehouse: Path, warehouse_sql):
+    log = (built_warehouse.parent.parent / "run.log").read_text()
+    summary = {
+        line.split()[0]: line.split()[1:]
+        for line in log.splitlines()
+        if line[:5].strip() in {"AAPL", "MSFT", "GOOGL", "AMZN", "META", "NVDA", "TSLA"}
+    }
+    assert sorted(summary) == ["AAPL", "AMZN", "GOOGL", "META", "MSFT", "NVDA", "TSLA"]
+    counts = dict(warehouse_sql("SELECT ticker, count(*) FROM staging.facts GROUP BY ticker"))
+    for ticker, columns in summary.items():
+        assert int(columns[0].replace(",", "")) == counts.get(ticker, 0)
+    assert summary["TSLA"][2] == "3"  # three recorded filing documents
+    assert summary["MSFT"][:3] == ["0", "0", "0"]
