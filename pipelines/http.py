@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -77,6 +78,12 @@ class RateLimiter:
         delay = slot - time.time()
         if delay > 0:
             time.sleep(delay)
+
+
+def _unresolvable_host(error: requests.ConnectionError) -> bool:
+    """A DNS failure: retrying within seconds will not help, so it is not retried."""
+    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    return isinstance(reason, urllib3.exceptions.NameResolutionError)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -228,6 +235,12 @@ class Fetcher:
             except requests.Timeout as exc:
                 raise _Retryable(url, f"timed out after {self.timeout}s") from exc
             except requests.ConnectionError as exc:
+                if _unresolvable_host(exc):
+                    raise FetchError(
+                        url,
+                        "cannot resolve the host name: no network here, or a wrong base URL "
+                        "(check the CAPEX_*_URL settings; CAPEX_OFFLINE=1 builds from raw/)",
+                    ) from exc
                 raise _Retryable(url, f"connection failed or body truncated ({exc})") from exc
             except requests.exceptions.ChunkedEncodingError as exc:
                 raise _Retryable(url, f"body truncated ({exc})") from exc

@@ -212,3 +212,19 @@ def test_parse_retry_after_forms():
 
 def test_expect_json_accepts_json_content():
     assert expect_json(b'{"a": [1]}', "application/json") == {"a": [1]}
+
+
+def test_an_unresolvable_host_fails_at_once(tmp_path):
+    fetcher = Fetcher(
+        "test",
+        "http://no-such-host.invalid",
+        RawStore(tmp_path / "raw"),
+        user_agent=UA,
+        requests_per_second=50,
+        max_attempts=5,
+    )
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="cannot resolve the host name"):
+        fetcher.get_json("/doc.json")
+    assert fetcher.requests_sent == 1
+    assert time.monotonic() - started < 10
