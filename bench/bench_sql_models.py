@@ -24,7 +24,6 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,10 +35,8 @@ from pipelines.mart_checks import MART_KEYS  # noqa: E402
 from pipelines.normalize.companyfacts import normalize_companyfacts  # noqa: E402
 from pipelines.normalize.facts import (  # noqa: E402
     FACTS_DDL,
-    filing_facts,
     merge_facts,
 )
-from pipelines.normalize.xbrl import parse_xbrl  # noqa: E402
 from pipelines.seed_tables import write_seeds  # noqa: E402
 from pipelines.sqlmodels import discover_models, rebuild, with_upstream  # noqa: E402
 from pipelines.warehouse import Warehouse  # noqa: E402
@@ -63,20 +60,7 @@ def recorded_frames() -> dict[str, pl.DataFrame]:
     frames = {}
     tickers = sorted({f.ticker for f in RECORDED_FILINGS} | set(COMPANYFACTS))
     for ticker in tickers:
-        filings = []
-        for filing in (f for f in RECORDED_FILINGS if f.ticker == ticker):
-            path = FIXTURES / "filings" / filing.path
-            parsed = parse_xbrl(path.read_bytes(), url=str(path))
-            filings.append(
-                filing_facts(
-                    parsed,
-                    ticker=ticker,
-                    cik=filing.cik,
-                    accession=filing.accession,
-                    form=filing.form,
-                    filed=date.fromisoformat(filing.filed),
-                )
-            )
+        filings = [f.facts(FIXTURES) for f in RECORDED_FILINGS if f.ticker == ticker]
         if ticker in COMPANYFACTS:
             cik = COMPANYFACTS[ticker]
             document = json.loads((FIXTURES / "companyfacts" / f"CIK{cik:010d}.json").read_text())

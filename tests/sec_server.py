@@ -41,6 +41,23 @@ class RecordedFiling:
     def document_name(self) -> str:
         return Path(self.path).name
 
+    def facts(self, sec_dir: Path):
+        """staging.facts rows (source 'filing') of this recorded filing's XBRL document."""
+        from datetime import date
+
+        from pipelines.normalize.facts import filing_facts
+        from pipelines.normalize.xbrl import parse_xbrl
+
+        path = sec_dir / "filings" / self.path
+        return filing_facts(
+            parse_xbrl(path.read_bytes(), url=str(path)),
+            ticker=self.ticker,
+            cik=self.cik,
+            accession=self.accession,
+            form=self.form,
+            filed=date.fromisoformat(self.filed),
+        )
+
 
 # From ../shared/fixtures/SOURCES.md. AMZN 2024 and META 2024 accession numbers are not in the
 # recordings (SOURCES.md: "not verified offline"); these are EDGAR's numbers for those 10-Ks.

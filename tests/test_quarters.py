@@ -650,8 +650,7 @@ COMPANYFACTS = {"AAPL": 320193, "NVDA": 1045810, "GOOGL": 1652044}
 def real(shared_fixtures: Path, tmp_path_factory) -> Warehouse:
     """The quarter marts over the recorded companyfacts and filing documents."""
     from pipelines.normalize.companyfacts import normalize_companyfacts
-    from pipelines.normalize.facts import filing_facts, merge_facts
-    from pipelines.normalize.xbrl import parse_xbrl
+    from pipelines.normalize.facts import merge_facts
     from tests.sec_server import RECORDED_FILINGS
 
     frames = {}
@@ -662,20 +661,9 @@ def real(shared_fixtures: Path, tmp_path_factory) -> Warehouse:
         if cik:
             path = shared_fixtures / "sec" / "companyfacts" / f"CIK{cik:010d}.json"
             from_companyfacts = [normalize_companyfacts(json.loads(path.read_text()), ticker, cik)]
-        from_filings = []
-        for filing in (f for f in RECORDED_FILINGS if f.ticker == ticker):
-            path = shared_fixtures / "sec" / "filings" / filing.path
-            parsed = parse_xbrl(path.read_bytes(), url=str(path))
-            from_filings.append(
-                filing_facts(
-                    parsed,
-                    ticker=ticker,
-                    cik=filing.cik,
-                    accession=filing.accession,
-                    form=filing.form,
-                    filed=date.fromisoformat(filing.filed),
-                )
-            )
+        from_filings = [
+            f.facts(shared_fixtures / "sec") for f in RECORDED_FILINGS if f.ticker == ticker
+        ]
         if from_companyfacts:
             frames[ticker] = merge_facts(from_companyfacts[0], from_filings)
         else:
