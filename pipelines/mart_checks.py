@@ -32,6 +32,14 @@ MART_KEYS: Mapping[str, Sequence[tuple[str, ...]]] = {
     "marts.segment_revenue": [("ticker", "segment", "period_start", "period_end")],
 }
 
+# The valuation marts (pipelines/assets/prices.py) and their grain.
+VALUATION_MART_KEYS: Mapping[str, Sequence[tuple[str, ...]]] = {
+    "marts.valuation_daily": [("ticker", "date")],
+    "marts.price_returns": [("ticker", "period")],
+    "marts.return_decomposition": [("ticker", "period")],
+}
+ALL_MART_KEYS = {**MART_KEYS, **VALUATION_MART_KEYS}
+
 # Relative tolerance of Q1+Q2+Q3+Q4 against the fiscal year.
 QUARTER_SUM_TOLERANCE = 0.005
 
@@ -54,9 +62,9 @@ def _outcome(con: duckdb.DuckDBPyConnection, sql: str, description: str) -> Chec
 
 
 def unique_keys(con: duckdb.DuckDBPyConnection, table: str) -> CheckOutcome:
-    """No two rows of ``table`` share a key of :data:`MART_KEYS`."""
+    """No two rows of ``table`` share a key of :data:`ALL_MART_KEYS`."""
     parts = []
-    for columns in MART_KEYS[table]:
+    for columns in ALL_MART_KEYS[table]:
         cols = ", ".join(columns)
         parts.append(
             f"SELECT '{'+'.join(columns)}' AS key, CAST(({cols}) AS VARCHAR) AS value, "
@@ -151,3 +159,26 @@ def latest_quarter_is_current(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
         ORDER BY ALL
     """
     return _outcome(con, sql, "companies whose latest quarter is older than their filings")
+
+
+def valuation_multiples_are_sane(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """Multiples are never zero, negative, infinite or NaN, and market_cap = close × shares."""
+    return _outcome(
+        con,
+        "SELECT ticker, date::VARCHAR AS date, pe, ps, ev_ebitda FROM marts.valuation_daily "
+        "WHERE pe <= 0 OR ps <= 0 OR ev_ebitda <= 0 OR isinf(pe) OR isinf(ps) "
+        "OR isinf(ev_ebitda) OR isnan(pe) OR isnan(ps) OR isnan(ev_ebitda) "
+        "OR abs(market_cap - close * shares_outstanding) > 1e-6 * market_cap",
+        "valuation rows with an impossible multiple or market value",
+    )
+
+
+def return_decomposition_multiplies_back(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """(1 + price_return) = (1 + earnings_growth) × (1 + multiple_change) where defined."""
+    return _outcome(
+        con,
+        "SELECT ticker, period, price_return, earnings_growth, multiple_change "
+        "FROM marts.return_decomposition WHERE earnings_growth IS NOT NULL AND "
+        "abs((1 + earnings_growth) * (1 + multiple_change) - (1 + price_return)) > 1e-9",
+        "decompositions that do not multiply back to the price return",
+    )

@@ -214,7 +214,7 @@ def test_definitions_load_with_the_assets_and_checks():
         check_keys
     )
     assert {key.asset_key for key in check_keys if key.name == "unique_keys"} == {
-        dg.AssetKey(t.split(".")) for t in mart_checks.MART_KEYS
+        dg.AssetKey(t.split(".")) for t in mart_checks.ALL_MART_KEYS
     }
 
 

@@ -11,6 +11,8 @@ them.
 
 import dagster as dg
 
+from pipelines import mart_checks
+from pipelines.assets.sql_models import check_result
 from pipelines.manifest import record_manifest
 from pipelines.normalize.prices import PRICES_DDL
 from pipelines.normalize.shares import (
@@ -216,12 +218,6 @@ VALUATION_DAILY = dg.AssetKey(["marts", "valuation_daily"])
 RETURN_DECOMPOSITION = dg.AssetKey(["marts", "return_decomposition"])
 
 
-def _failures(capex: CapexResource, sql: str) -> tuple[int, list[tuple]]:
-    with capex.warehouse.connect() as con:
-        rows = con.execute(sql).fetchall()
-    return len(rows), rows[:10]
-
-
 @dg.asset_check(
     automation_condition=dg.AutomationCondition.eager(),
     asset=VALUATION_DAILY,
@@ -229,16 +225,8 @@ def _failures(capex: CapexResource, sql: str) -> tuple[int, list[tuple]]:
     "non-positive denominator gives null) and market_cap = close × shares_outstanding.",
 )
 def valuation_multiples_are_sane(capex: CapexResource) -> dg.AssetCheckResult:
-    count, sample = _failures(
-        capex,
-        "SELECT ticker, date::VARCHAR, pe, ps, ev_ebitda FROM marts.valuation_daily "
-        "WHERE pe <= 0 OR ps <= 0 OR ev_ebitda <= 0 OR isinf(pe) OR isinf(ps) "
-        "OR isinf(ev_ebitda) OR isnan(pe) OR isnan(ps) OR isnan(ev_ebitda) "
-        "OR abs(market_cap - close * shares_outstanding) > 1e-6 * market_cap",
-    )
-    return dg.AssetCheckResult(
-        passed=count == 0, metadata={"failures": count, "sample": str(sample)}
-    )
+    with capex.warehouse.connect() as con:
+        return check_result(mart_checks.valuation_multiples_are_sane(con))
 
 
 @dg.asset_check(
@@ -248,15 +236,8 @@ def valuation_multiples_are_sane(capex: CapexResource) -> dg.AssetCheckResult:
     "the decomposition is defined.",
 )
 def return_decomposition_multiplies_back(capex: CapexResource) -> dg.AssetCheckResult:
-    count, sample = _failures(
-        capex,
-        "SELECT ticker, period, price_return, earnings_growth, multiple_change "
-        "FROM marts.return_decomposition WHERE earnings_growth IS NOT NULL AND "
-        "abs((1 + earnings_growth) * (1 + multiple_change) - (1 + price_return)) > 1e-9",
-    )
-    return dg.AssetCheckResult(
-        passed=count == 0, metadata={"failures": count, "sample": str(sample)}
-    )
+    with capex.warehouse.connect() as con:
+        return check_result(mart_checks.return_decomposition_multiplies_back(con))
 
 
 ASSETS = [staging_prices, staging_shares]

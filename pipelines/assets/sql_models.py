@@ -90,7 +90,7 @@ def metric_seeds(capex: CapexResource):
         yield dg.MaterializeResult(asset_key=table_key(table), metadata={"dagster/row_count": rows})
 
 
-def _check_result(
+def check_result(
     outcome: mart_checks.CheckOutcome,
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
 ) -> dg.AssetCheckResult:
@@ -109,7 +109,7 @@ def _markdown(outcome: mart_checks.CheckOutcome) -> str:
 
 
 def _unique_keys_check(table: str) -> dg.AssetChecksDefinition:
-    keys = "; ".join(", ".join(columns) for columns in mart_checks.MART_KEYS[table])
+    keys = "; ".join(", ".join(columns) for columns in mart_checks.ALL_MART_KEYS[table])
 
     @dg.asset_check(
         automation_condition=dg.AutomationCondition.eager(),
@@ -119,7 +119,7 @@ def _unique_keys_check(table: str) -> dg.AssetChecksDefinition:
     )
     def _check(capex: CapexResource) -> dg.AssetCheckResult:
         with capex.warehouse.connect() as con:
-            return _check_result(mart_checks.unique_keys(con, table))
+            return check_result(mart_checks.unique_keys(con, table))
 
     return _check
 
@@ -136,7 +136,7 @@ METRIC_QUARTERLY = table_key("marts.metric_quarterly")
 )
 def quarters_sum_to_year(capex: CapexResource) -> dg.AssetCheckResult:
     with capex.warehouse.connect() as con:
-        return _check_result(mart_checks.quarters_sum_to_year(con))
+        return check_result(mart_checks.quarters_sum_to_year(con))
 
 
 @dg.asset_check(
@@ -146,7 +146,7 @@ def quarters_sum_to_year(capex: CapexResource) -> dg.AssetCheckResult:
 )
 def no_negative_revenue_or_capex(capex: CapexResource) -> dg.AssetCheckResult:
     with capex.warehouse.connect() as con:
-        return _check_result(mart_checks.no_negative_revenue_or_capex(con))
+        return check_result(mart_checks.no_negative_revenue_or_capex(con))
 
 
 @dg.asset_check(
@@ -160,7 +160,7 @@ def no_negative_revenue_or_capex(capex: CapexResource) -> dg.AssetCheckResult:
 def latest_quarter_is_current(capex: CapexResource) -> dg.AssetCheckResult:
     with capex.warehouse.connect() as con:
         outcome = mart_checks.latest_quarter_is_current(con)
-    return _check_result(outcome, dg.AssetCheckSeverity.WARN)
+    return check_result(outcome, dg.AssetCheckSeverity.WARN)
 
 
 SQL_MODELS = discover_models()
@@ -168,7 +168,7 @@ MODEL_ASSETS = [sql_model_asset(model) for model in SQL_MODELS.values()]
 
 ASSETS = [metric_seeds, *MODEL_ASSETS]
 CHECKS = [
-    *(_unique_keys_check(table) for table in mart_checks.MART_KEYS if table in SQL_MODELS),
+    *(_unique_keys_check(table) for table in mart_checks.ALL_MART_KEYS if table in SQL_MODELS),
     quarters_sum_to_year,
     no_negative_revenue_or_capex,
     latest_quarter_is_current,
