@@ -28,7 +28,7 @@ from tenacity import (
     stop_after_delay,
 )
 
-from pipelines.rawstore import RawDocument, RawStore, document_key
+from pipelines.rawstore import MissingRawDocument, RawDocument, RawStore, document_key
 
 
 class FetchError(RuntimeError):
@@ -175,8 +175,6 @@ class Fetcher:
         url = self.url(path)
         key = document_key(self.source, url)
         if self.offline:
-            from pipelines.rawstore import MissingRawDocument
-
             try:
                 doc = self.store.require_latest(key, url)
             except MissingRawDocument as exc:
