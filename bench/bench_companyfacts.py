@@ -25,9 +25,9 @@ CHILD = r"""
 import json, resource, sys, tempfile, time
 from pathlib import Path
 import duckdb
-from pipelines.normalize.companyfacts import normalize_companyfacts
-from pipelines.normalize.facts import FACTS_DDL, FACTS_INSERT_SELECT
-from pipelines.warehouse import Warehouse
+from pipelines.sec.companyfacts import normalize_companyfacts
+from pipelines.sec.facts import FACTS_DDL, FACTS_INSERT_SELECT
+from pipelines.core.warehouse import Warehouse
 
 path = Path(sys.argv[1])
 body = path.read_bytes()

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.normalize.news_claims import (
+from pipelines.news.article_html import extract_article
+from pipelines.news.claims import (
     ClaimResolver,
     FiscalCalendar,
     article_sentences,
     resolve_claims,
 )
-from pipelines.normalize.news_html import extract_article
-from pipelines.normalize.news_numbers import extract_numbers
+from pipelines.news.numbers import extract_numbers
 
 PAGES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "news"
 

@@ -31,15 +31,15 @@ sys.path.insert(0, str(ROOT))
 
 import polars as pl  # noqa: E402
 
-from pipelines.mart_checks import MART_KEYS  # noqa: E402
-from pipelines.normalize.companyfacts import normalize_companyfacts  # noqa: E402
-from pipelines.normalize.facts import (  # noqa: E402
+from pipelines.core.warehouse import Warehouse  # noqa: E402
+from pipelines.models.checks import MART_KEYS  # noqa: E402
+from pipelines.models.seed_tables import write_seeds  # noqa: E402
+from pipelines.models.sqlmodels import discover_models, rebuild, with_upstream  # noqa: E402
+from pipelines.sec.companyfacts import normalize_companyfacts  # noqa: E402
+from pipelines.sec.facts import (  # noqa: E402
     FACTS_DDL,
     merge_facts,
 )
-from pipelines.seed_tables import write_seeds  # noqa: E402
-from pipelines.sqlmodels import discover_models, rebuild, with_upstream  # noqa: E402
-from pipelines.warehouse import Warehouse  # noqa: E402
 from tests.sec_server import RECORDED_FILINGS  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "sec"

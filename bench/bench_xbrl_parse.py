@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.normalize.xbrl import XbrlParseError, parse_xbrl
+from pipelines.sec.xbrl import XbrlParseError, parse_xbrl
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FIXTURES = ROOT.parent / "shared" / "fixtures"

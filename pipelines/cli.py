@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from pipelines.config import ConfigError, load_settings
+from pipelines.core.config import ConfigError, load_settings
 
 EPILOG = """\
 examples:
@@ -64,7 +64,7 @@ def _print_company_summary(published) -> None:
     """Facts per company in the published warehouse, and each company's latest quarter."""
     import duckdb
 
-    from pipelines.warehouse import connect_published
+    from pipelines.core.warehouse import connect_published
 
     con = connect_published(published)
     try:
@@ -84,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _apply_overrides(args)
     settings = load_settings()
     if not settings.offline:
-        from pipelines.sources.sec import check_user_agent
+        from pipelines.sec.client import check_user_agent
 
         check_user_agent(settings.sec_user_agent)
     import dagster as dg
@@ -158,7 +158,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_sql(args: argparse.Namespace) -> int:
     """Run a query against the published warehouse and print it."""
-    from pipelines.warehouse import connect_published
+    from pipelines.core.warehouse import connect_published
 
     settings = load_settings()
     import duckdb
@@ -192,7 +192,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(_args: argparse.Namespace) -> int:
-    from pipelines.warehouse import Warehouse
+    from pipelines.core.warehouse import Warehouse
 
     path = Warehouse.from_settings(load_settings()).publish()
     print(f"published {path}")
@@ -201,7 +201,7 @@ def cmd_publish(_args: argparse.Namespace) -> int:
 
 def cmd_companies(args: argparse.Namespace) -> int:
     _apply_overrides(args)
-    from pipelines.partitions import universe
+    from pipelines.core.partitions import universe
 
     for company in universe().values():
         print(f"{company.ticker:8} {company.cik:>10}  {company.name}")

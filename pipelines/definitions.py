@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines import freshness, schedules, sensors
-from pipelines.assets import news, prices, report, sec, sql_models
-from pipelines.assets.publish import published_warehouse_asset
-from pipelines.partitions import company_partitions
-from pipelines.resources import CapexResource
+from pipelines.core.partitions import company_partitions
+from pipelines.core.resources import CapexResource
+from pipelines.market import assets as market
+from pipelines.models import assets as models
+from pipelines.models.publish import published_warehouse_asset
+from pipelines.news import assets as news
+from pipelines.orchestration import automation, schedules
+from pipelines.report import assets as report
+from pipelines.sec import assets as sec
+from pipelines.sec import freshness, sensors
 
 company_assets = [*sec.ASSETS]
-unpartitioned_assets: list[dg.AssetsDefinition] = [*prices.ASSETS, *sql_models.ASSETS, *news.ASSETS]
-asset_checks: list = [*sql_models.CHECKS, *prices.CHECKS, *news.CHECKS, *freshness.CHECKS]
+unpartitioned_assets: list[dg.AssetsDefinition] = [*market.ASSETS, *models.ASSETS, *news.ASSETS]
+asset_checks: list = [*models.CHECKS, *news.CHECKS, *freshness.CHECKS]
 # Read the published warehouse, so they come after the publish step (not among its upstream).
 after_publish = [*report.ASSETS]
 
@@ -40,6 +45,6 @@ defs = dg.Definitions(
     asset_checks=asset_checks,
     jobs=[company_job, models_job, *schedules.JOBS],
     schedules=schedules.SCHEDULES,
-    sensors=sensors.SENSORS,
+    sensors=[*sensors.SENSORS, automation.automation_sensor],
     resources={"capex": CapexResource()},
 )

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.mart_checks import MART_KEYS
-from pipelines.normalize.facts import FACT_SCHEMA, FACTS_DDL, FACTS_INSERT_SELECT
-from pipelines.seed_tables import write_seeds
-from pipelines.sqlmodels import discover_models, rebuild, with_upstream
-from pipelines.warehouse import Warehouse
+from pipelines.core.warehouse import Warehouse
+from pipelines.models.checks import MART_KEYS
+from pipelines.models.seed_tables import write_seeds
+from pipelines.models.sqlmodels import discover_models, rebuild, with_upstream
+from pipelines.sec.facts import FACT_SCHEMA, FACTS_DDL, FACTS_INSERT_SELECT
 
 QUARTER_MARTS = tuple(MART_KEYS)
 

@@ -45,8 +45,8 @@ class RecordedFiling:
         """staging.facts rows (source 'filing') of this recorded filing's XBRL document."""
         from datetime import date
 
-        from pipelines.normalize.facts import filing_facts
-        from pipelines.normalize.xbrl import parse_xbrl
+        from pipelines.sec.facts import filing_facts
+        from pipelines.sec.xbrl import parse_xbrl
 
         path = sec_dir / "filings" / self.path
         return filing_facts(

@@ -1,0 +1,292 @@
+"""The one HTTP client every source uses: polite, bounded, and landing bodies in raw/.
+
+A :class:`Fetcher` sends each request with a User-Agent, a timeout and conditional-GET
+validators, waits on a rate limiter shared by every process on the machine, retries 429,
+5xx and connection errors (honouring ``Retry-After``) within a bounded number of attempts
+and seconds, checks the body is what the caller expected, and only then stores it in raw/.
+In offline mode it answers from raw/ alone and never opens a socket.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import fcntl
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+import urllib3
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+)
+
+from pipelines.core.rawstore import MissingRawDocument, RawDocument, RawStore, document_key
+
+
+class FetchError(RuntimeError):
+    """A document could not be fetched or was not what was expected. Names the URL."""
+
+    def __init__(self, url: str, cause: str):
+        super().__init__(f"{url}: {cause}")
+        self.url = url
+        self.cause = cause
+
+
+class _Retryable(Exception):
+    def __init__(self, url: str, cause: str, retry_after: float | None = None):
+        super().__init__(f"{url}: {cause}")
+        self.url = url
+        self.cause = cause
+        self.retry_after = retry_after
+
+
+class RateLimiter:
+    """At most ``rate`` acquisitions per second across every process sharing ``lock_path``.
+
+    The next free slot is kept in the lock file itself; a caller takes the slot under an
+    exclusive ``flock`` and sleeps until it comes, so threads and processes queue fairly.
+    """
+
+    def __init__(self, lock_path: Path, rate: float):
+        self.lock_path = lock_path
+        self.interval = 1.0 / rate
+
+    def acquire(self) -> None:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                handle.seek(0)
+                text = handle.read().strip()
+                next_free = float(text) if text else 0.0
+                now = time.time()
+                slot = max(now, next_free)
+                handle.seek(0)
+                handle.truncate()
+                handle.write(repr(slot + self.interval))
+                handle.flush()
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        delay = slot - time.time()
+        if delay > 0:
+            time.sleep(delay)
+
+
+def _unresolvable_host(error: requests.ConnectionError) -> bool:
+    """A DNS failure: retrying within seconds will not help, so it is not retried."""
+    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    return isinstance(reason, urllib3.exceptions.NameResolutionError)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+Validator = Callable[[bytes, str | None], Any]
+
+
+def expect_json(body: bytes, content_type: str | None) -> Any:
+    """Parse ``body`` as JSON, naming an HTML error page or a truncated body for what it is."""
+    head = body[:200].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or "html" in (content_type or ""):
+        raise ValueError(f"expected JSON but got an HTML page (Content-Type {content_type})")
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON ({exc}; {len(body)} bytes)") from exc
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A fetched (or, offline, stored) document and what the validator made of it."""
+
+    document: RawDocument
+    parsed: Any
+    downloaded: bool
+
+
+class Fetcher:
+    """HTTP GET for one source (a base URL), landing every body in raw/ under ``source``."""
+
+    def __init__(
+        self,
+        source: str,
+        base_url: str,
+        store: RawStore,
+        *,
+        user_agent: str | None,
+        requests_per_second: float,
+        offline: bool = False,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        max_retry_seconds: float = 120.0,
+        user_agent_help: str | None = None,
+        rate_key: str | None = None,
+        session: requests.Session | None = None,
+        log: Callable[[str], None] | None = None,
+    ):
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.store = store
+        self.user_agent = user_agent
+        self.user_agent_help = user_agent_help
+        self.offline = offline
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.max_retry_seconds = max_retry_seconds
+        # Sources that share a server's limit (SEC's two hosts) share one ``rate_key``.
+        lock_name = f"{rate_key or source}.rate"
+        self.limiter = RateLimiter(store.root / ".locks" / lock_name, requests_per_second)
+        self.session = session or requests.Session()
+        self.log = log or (lambda _message: None)
+        self.bytes_downloaded = 0
+        self.requests_sent = 0
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` (already-absolute URLs pass through)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def get(self, path: str, validate: Validator | None = None) -> Fetched:
+        """Fetch ``path`` (or read it from raw/ when offline) and validate it.
+
+        Raises :class:`FetchError` naming the URL when the document cannot be had or fails
+        ``validate``; nothing is stored in that case.
+        """
+        url = self.url(path)
+        key = document_key(self.source, url)
+        if self.offline:
+            try:
+                doc = self.store.require_latest(key, url)
+            except MissingRawDocument as exc:
+                raise FetchError(url, str(exc)) from exc
+            return Fetched(doc, self._validate(url, doc.read(), doc.content_type, validate), False)
+        if not self.user_agent:
+            raise FetchError(url, self.user_agent_help or "no User-Agent is configured")
+        previous = self.store.latest(key)
+        response = self._send(url, previous)
+        if response.status_code == 304 and previous is not None:
+            body = previous.read()
+            return Fetched(
+                previous, self._validate(url, body, previous.content_type, validate), False
+            )
+        content_type = response.headers.get("Content-Type")
+        parsed = self._validate(url, response.content, content_type, validate)
+        doc = self.store.put(
+            key,
+            url,
+            response.content,
+            status=response.status_code,
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+            content_type=content_type,
+        )
+        return Fetched(doc, parsed, True)
+
+    def get_json(self, path: str) -> Fetched:
+        return self.get(path, expect_json)
+
+    @staticmethod
+    def _validate(url: str, body: bytes, content_type: str | None, validate: Validator | None):
+        if validate is None:
+            return None
+        try:
+            return validate(body, content_type)
+        except Exception as exc:  # any parser error becomes a FetchError naming the URL
+            raise FetchError(url, str(exc)) from exc
+
+    def _send(self, url: str, previous: RawDocument | None) -> requests.Response:
+        headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
+        if previous is not None:
+            if previous.etag:
+                headers["If-None-Match"] = previous.etag
+            if previous.last_modified:
+                headers["If-Modified-Since"] = previous.last_modified
+
+        started = time.monotonic()
+
+        def attempt() -> requests.Response:
+            self.limiter.acquire()
+            self.requests_sent += 1
+            try:
+                response = self.session.get(url, headers=headers, timeout=self.timeout)
+                body = response.content  # reads the body: a short read raises here
+            except requests.Timeout as exc:
+                raise _Retryable(url, f"timed out after {self.timeout}s") from exc
+            except requests.ConnectionError as exc:
+                if _unresolvable_host(exc):
+                    raise FetchError(
+                        url,
+                        "cannot resolve the host name: no network here, or a wrong base URL "
+                        "(check the CAPEX_*_URL settings; CAPEX_OFFLINE=1 builds from raw/)",
+                    ) from exc
+                raise _Retryable(url, f"connection failed or body truncated ({exc})") from exc
+            except requests.exceptions.ChunkedEncodingError as exc:
+                raise _Retryable(url, f"body truncated ({exc})") from exc
+            status = response.status_code
+            if status == 429 or status >= 500:
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                budget_left = self.max_retry_seconds - (time.monotonic() - started)
+                if wait is not None and wait > budget_left:
+                    raise FetchError(
+                        url,
+                        f"HTTP {status} with Retry-After {wait:.0f}s, beyond the "
+                        f"{self.max_retry_seconds:.0f}s retry budget; try again later",
+                    )
+                raise _Retryable(url, f"HTTP {status}", wait)
+            if status == 304:
+                return response
+            if status >= 400:
+                hint = " (is the CIK or ticker right?)" if status == 404 else ""
+                raise FetchError(url, f"HTTP {status}{hint}")
+            self.bytes_downloaded += len(body)
+            return response
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(self.max_attempts) | stop_after_delay(self.max_retry_seconds),
+            wait=self._wait,
+            reraise=True,
+            before_sleep=self._log_retry,
+        )
+        try:
+            return retrying(attempt)
+        except _Retryable as exc:
+            raise FetchError(
+                url,
+                f"{exc.cause}; gave up after {self.max_attempts} attempts or "
+                f"{self.max_retry_seconds:.0f}s of retrying. Try again later",
+            ) from exc
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        backoff = min(30.0, 0.5 * 2 ** (state.attempt_number - 1))
+        if isinstance(error, _Retryable) and error.retry_after is not None:
+            backoff = error.retry_after
+        # never sleep past the overall retry budget
+        elapsed = state.seconds_since_start or 0.0
+        return max(0.0, min(backoff, self.max_retry_seconds - elapsed))
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0
+        self.log(f"retrying after {error} (attempt {state.attempt_number}, waiting {wait:.1f}s)")

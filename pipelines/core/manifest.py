@@ -1,0 +1,65 @@
+"""raw.manifest: what raw/ holds, one row per stored version, rebuilt from the sidecars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+import polars as pl
+
+from pipelines.core.rawstore import RawStore
+
+MANIFEST_DDL = """
+CREATE TABLE IF NOT EXISTS raw.manifest (
+    key VARCHAR NOT NULL,
+    url VARCHAR NOT NULL,
+    fetched_at TIMESTAMP NOT NULL,
+    status INTEGER NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    bytes BIGINT NOT NULL,
+    etag VARCHAR,
+    last_modified VARCHAR,
+    content_type VARCHAR,
+    path VARCHAR NOT NULL
+)
+"""
+
+_SCHEMA = {
+    "key": pl.String,
+    "url": pl.String,
+    "fetched_at": pl.String,
+    "status": pl.Int32,
+    "sha256": pl.String,
+    "bytes": pl.Int64,
+    "etag": pl.String,
+    "last_modified": pl.String,
+    "content_type": pl.String,
+    "path": pl.String,
+}
+
+
+def record_manifest(con: duckdb.DuckDBPyConnection, store: RawStore, keys: Iterable[str]) -> int:
+    """Replace the manifest rows of ``keys`` by every version raw/ holds for them.
+
+    Rows come from the sidecars alone, so an offline rebuild writes the same rows.
+    """
+    keys = sorted(set(keys))
+    rows = []
+    for key in keys:
+        for doc in store.versions(key):
+            row = doc.manifest_row()
+            row["path"] = doc.path.relative_to(store.root).as_posix()
+            rows.append(row)
+    frame = pl.DataFrame(rows, schema=_SCHEMA).with_columns(
+        pl.col("fetched_at").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ")
+    )
+    con.execute(MANIFEST_DDL)
+    if keys:
+        con.execute("DELETE FROM raw.manifest WHERE list_contains(?, key)", [keys])
+    if frame.height:
+        con.register("_manifest", frame.to_arrow())
+        try:
+            con.execute("INSERT INTO raw.manifest BY NAME SELECT * FROM _manifest")
+        finally:
+            con.unregister("_manifest")
+    return frame.height

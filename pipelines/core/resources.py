@@ -1,0 +1,31 @@
+"""Dagster resources: the settings, raw/ store and warehouse every asset works with."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import dagster as dg
+
+from pipelines.core.config import Settings, load_settings
+from pipelines.core.rawstore import RawStore
+from pipelines.core.warehouse import Warehouse
+
+
+class CapexResource(dg.ConfigurableResource):
+    """Entry point to capex-watch's environment for assets.
+
+    Settings come from the environment (see README); assets ask this resource for them, for
+    the raw/ store and for the warehouse instead of building their own.
+    """
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings()
+
+    @property
+    def store(self) -> RawStore:
+        return RawStore(self.settings.raw_dir)
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse.from_settings(self.settings)

@@ -1,0 +1,1 @@
+"""Market data: prices, share counts and splits, the ECB's exchange rates, and their assets."""

@@ -1,0 +1,87 @@
+"""ECB euro foreign exchange reference rates: the dated FX table news claims convert with.
+
+The ECB publishes its whole history as ``eurofxref-hist.zip`` (one CSV inside) under
+``CAPEX_FX_URL`` (default https://www.ecb.europa.eu/stats/eurofxref): one row per TARGET
+business day, one column per currency, each rate in units of that currency per euro, "N/A"
+where a currency was not quoted, and a trailing comma on every line.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+
+import polars as pl
+
+from pipelines.core.config import Settings
+from pipelines.core.http import Fetched, Fetcher
+from pipelines.core.rawstore import RawStore
+
+FX_FILE = "eurofxref-hist.zip"
+FX_SCHEMA = {"rate_date": pl.Date, "currency": pl.String, "per_eur": pl.Float64}
+
+
+def parse_ecb_rates(body: bytes, content_type: str | None = None) -> pl.DataFrame:
+    """(rate_date, currency, per_eur) rows of the ECB history file (zip or plain CSV).
+
+    Raises ValueError naming what is wrong when the body is not that file.
+    """
+    if body[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+            if not names:
+                raise ValueError("the ECB zip holds no CSV file")
+            body = archive.read(names[0])
+    text = body.decode("utf-8-sig", errors="replace")
+    if text.lstrip().lower().startswith(("<!doctype", "<html")):
+        raise ValueError("expected the ECB rates CSV but got an HTML page")
+    try:
+        wide = pl.read_csv(
+            io.StringIO(text),
+            infer_schema=False,
+            null_values=["N/A", ""],
+            truncate_ragged_lines=True,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise ValueError(f"malformed ECB rates CSV ({exc})") from exc
+    wide = wide.select([c for c in wide.columns if c.strip() and not c.startswith("_duplicated")])
+    if "Date" not in wide.columns or "USD" not in wide.columns:
+        raise ValueError(
+            f"not the ECB eurofxref-hist CSV: no Date/USD column (columns {wide.columns[:5]}...)"
+        )
+    try:
+        rates = (
+            wide.unpivot(index="Date", variable_name="currency", value_name="per_eur")
+            .drop_nulls("per_eur")
+            .select(
+                rate_date=pl.col("Date").str.strip_chars().str.to_date("%Y-%m-%d"),
+                currency=pl.col("currency").str.strip_chars(),
+                per_eur=pl.col("per_eur").str.strip_chars().cast(pl.Float64),
+            )
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise ValueError(f"malformed ECB rates CSV: {exc}") from exc
+    if rates.height == 0:
+        raise ValueError("the ECB rates CSV has no rates")
+    return rates.sort("rate_date", "currency")
+
+
+def fetch_ecb_rates(
+    settings: Settings, store: RawStore, log: Callable[[str], None] | None = None
+) -> tuple[Fetched, Fetcher]:
+    """Fetch (or, offline, read from raw/) the ECB history file; parsed is the rates frame."""
+    fetcher = Fetcher(
+        "ecb",
+        settings.fx_url,
+        store,
+        user_agent=settings.news_user_agent,
+        requests_per_second=1.0,
+        offline=settings.offline,
+        timeout=settings.http_timeout,
+        max_attempts=settings.http_max_attempts,
+        max_retry_seconds=settings.http_max_retry_seconds,
+        user_agent_help="set CAPEX_NEWS_USER_AGENT",
+        log=log,
+    )
+    return fetcher.get(FX_FILE, parse_ecb_rates), fetcher

@@ -1,0 +1,1 @@
+"""The SQL models in sql/, the seed tables, the mart checks and the publish step."""

@@ -1,0 +1,37 @@
+"""The published warehouse: the read-only copy users query, replaced atomically."""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from pipelines.core.resources import CapexResource
+from pipelines.orchestration.automation import follow_upstream
+
+PUBLISHED = dg.AssetKey(["warehouse", "published"])
+
+
+def published_warehouse_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """An asset that publishes the build file once everything in ``upstream`` is built."""
+
+    @dg.asset(
+        key=PUBLISHED,
+        deps=list(upstream),
+        automation_condition=follow_upstream(wait_for_missing=False),
+        group_name="warehouse",
+        kinds={"duckdb"},
+        description=(
+            "Copies the private build file to CAPEX_WAREHOUSE (default warehouse/capex.duckdb) "
+            "with an atomic rename: readers keep the version they opened and never see a "
+            "half-written table, and never block a refresh."
+        ),
+    )
+    def published_warehouse(capex: CapexResource) -> dg.MaterializeResult:
+        path = capex.warehouse.publish()
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(path.resolve())),
+                "bytes": path.stat().st_size,
+            }
+        )
+
+    return published_warehouse

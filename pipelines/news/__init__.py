@@ -1,0 +1,1 @@
+"""News: the crawler, article extraction, numbers and claims, the claim checks, and their assets."""

@@ -1,0 +1,324 @@
+"""News assets: articles → figures → claims → checks against the filed marts.
+
+Unpartitioned: the news set is small, and an article syndicated on two sites must be stored
+once, which a per-source partition could not see. Every table is rebuilt whole from raw/ (feeds
+keep every version there), so a run with CAPEX_OFFLINE=1 rebuilds the same rows.
+"""
+
+import dagster as dg
+import polars as pl
+
+from pipelines.core.manifest import record_manifest
+from pipelines.core.resources import CapexResource
+from pipelines.market.ecb import FX_SCHEMA, fetch_ecb_rates
+from pipelines.news.checks import CHECK_SCHEMA, check_claims
+from pipelines.news.claims import (
+    CLAIM_SCHEMA,
+    ClaimResolver,
+    FiscalCalendar,
+    article_sentences,
+    resolve_claims,
+)
+from pipelines.news.crawler import ARTICLE_SCHEMA, NewsCrawler, build_articles, news_config
+from pipelines.news.numbers import NUMBER_SCHEMA, extract_numbers
+from pipelines.orchestration.automation import follow_upstream
+
+NEWS_ARTICLES = dg.AssetKey(["staging", "news_articles"])
+NEWS_NUMBERS = dg.AssetKey(["staging", "news_numbers"])
+FX_RATES = dg.AssetKey(["staging", "fx_rates"])
+NEWS_CLAIMS = dg.AssetKey(["marts", "news_claims"])
+CLAIM_CHECKS = dg.AssetKey(["marts", "claim_checks"])
+METRIC_QUARTERLY = dg.AssetKey(["marts", "metric_quarterly"])
+SEGMENT_REVENUE = dg.AssetKey(["marts", "segment_revenue"])
+
+_DUCKDB_TYPES = {
+    pl.String: "VARCHAR",
+    pl.Int32: "INTEGER",
+    pl.Float64: "DOUBLE",
+    pl.Boolean: "BOOLEAN",
+    pl.Date: "DATE",
+}
+
+
+def _ddl(table: str, schema: dict, not_null: tuple[str, ...] = ()) -> str:
+    """CREATE OR REPLACE TABLE from a polars schema: these tables are rebuilt whole."""
+    columns = []
+    for name, dtype in schema.items():
+        sql = "TIMESTAMPTZ" if isinstance(dtype, pl.Datetime) else _DUCKDB_TYPES[dtype]
+        columns.append(f"{name} {sql}{' NOT NULL' if name in not_null else ''}")
+    return f"CREATE OR REPLACE TABLE {table} ({', '.join(columns)})"
+
+
+ARTICLES_DDL = _ddl("staging.news_articles", ARTICLE_SCHEMA, ("article_id", "url", "body_text"))
+NUMBERS_DDL = _ddl("staging.news_numbers", NUMBER_SCHEMA, ("article_id", "text", "value"))
+FX_DDL = _ddl("staging.fx_rates", FX_SCHEMA, ("rate_date", "currency", "per_eur"))
+CLAIMS_DDL = _ddl("marts.news_claims", CLAIM_SCHEMA, ("claim_id", "article_id", "metric"))
+CHECKS_DDL = _ddl("marts.claim_checks", CHECK_SCHEMA, ("claim_id", "verdict", "explanation"))
+
+
+def _read(capex: CapexResource, table: str, schema: dict | None = None) -> pl.DataFrame | None:
+    """The rows of ``table``, or None when it does not exist (yet)."""
+    schema_name, name = table.split(".")
+    with capex.warehouse.connect() as con:
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema_name, name],
+        ).fetchone()[0]
+        if not exists:
+            return None
+        frame = con.execute(f"SELECT * FROM {table}").pl()
+    return frame.cast(schema) if schema else frame  # type: ignore[arg-type]
+
+
+def _write(capex: CapexResource, table: str, frame: pl.DataFrame, ddl: str) -> int:
+    return capex.warehouse.replace_rows(table, frame, match={}, ddl=ddl)
+
+
+@dg.asset(
+    key=NEWS_ARTICLES,
+    group_name="news",
+    pool="news",
+    kinds={"python", "polars", "duckdb"},
+    description=(
+        "News articles from CAPEX_NEWS_SOURCES and CAPEX_NEWS_CONFIG (RSS/Atom feeds are "
+        "followed to their articles; robots.txt honoured, per-host rate limit, raw/ keeps every "
+        "page and every feed version). One row per article (same canonical URL or same text: "
+        "stored once) with its title, publication time, author, language and its own text "
+        "only. Pages without an article body are reported in the metadata, not stored."
+    ),
+)
+def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
+    crawler = NewsCrawler(capex.settings, capex.store, log=context.log.info)
+    report = crawler.crawl()
+    built = build_articles(report.pages)
+    for url, why in report.skipped:
+        context.log.warning(f"skipped {url}: {why}")
+    for url, why in report.failed:
+        context.log.warning(f"failed {url}: {why}")
+    for _url, why in built.no_body:
+        context.log.warning(f"no article body: {why}")
+    if not crawler.config.sources:
+        context.log.info("no news sources configured (CAPEX_NEWS_SOURCES / CAPEX_NEWS_CONFIG)")
+    with capex.warehouse.connect() as con:
+        record_manifest(con, capex.store, report.documents)
+        rows = capex.warehouse.replace_rows(
+            "staging.news_articles", built.articles, match={}, ddl=ARTICLES_DDL, con=con
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "rows": rows,
+            "sources": len(crawler.config.sources),
+            "feeds": report.feeds,
+            "pages": len(report.pages),
+            "duplicates": len(built.duplicates),
+            "pages_without_article": dg.MetadataValue.json(
+                [{"url": u, "why": w} for u, w in built.no_body]
+            ),
+            "skipped": dg.MetadataValue.json([{"url": u, "why": w} for u, w in report.skipped]),
+            "failed": dg.MetadataValue.json([{"url": u, "why": w} for u, w in report.failed]),
+            "requests_sent": report.requests_sent,
+            "bytes_downloaded": dg.MetadataValue.int(report.bytes_downloaded),
+            "body_bytes": dg.MetadataValue.int(
+                int(built.articles["body_text"].str.len_bytes().sum() or 0)
+            ),
+            "offline": capex.settings.offline,
+        }
+    )
+
+
+@dg.asset(
+    key=NEWS_NUMBERS,
+    deps=[NEWS_ARTICLES],
+    automation_condition=follow_upstream(),
+    group_name="news",
+    kinds={"polars", "duckdb"},
+    description=(
+        "Every figure in the news articles' titles and text, one row per figure, normalised "
+        "to a value in units ('$13.87 billion' → 13870000000, '33.4%' → 0.334, '1000亿美金' → "
+        "1e11 USD) with its unit ('money', 'percent', 'percentage_points', 'count'), "
+        "currency, scale, range (low/high), rounding (precision) and sentence."
+    ),
+)
+def news_numbers(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
+    articles = _read(capex, "staging.news_articles", ARTICLE_SCHEMA)
+    if articles is None:
+        raise dg.Failure("staging.news_articles does not exist: materialize it first")
+    numbers = extract_numbers(article_sentences(articles))
+    rows = _write(capex, "staging.news_numbers", numbers, NUMBERS_DDL)
+    by_unit = numbers.group_by("unit").len().sort("unit").rows()
+    return dg.MaterializeResult(
+        metadata={"rows": rows, "articles": articles.height, "by_unit": dict(by_unit)}
+    )
+
+
+@dg.asset(
+    key=FX_RATES,
+    group_name="news",
+    kinds={"python", "polars", "duckdb"},
+    description=(
+        "ECB euro reference rates (eurofxref-hist, from CAPEX_FX_URL): units of each currency "
+        "per euro, one row per business day and currency. News claims in other currencies "
+        "are converted to USD with the rate of their publication date. Empty (and not "
+        "fetched) when no news sources are configured."
+    ),
+)
+def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
+    if not news_config(capex.settings).sources:
+        # no news, nothing to convert: do not reach out to the ECB at all
+        context.log.info("no news sources configured: staging.fx_rates left empty")
+        rows = _write(capex, "staging.fx_rates", pl.DataFrame(schema=FX_SCHEMA), FX_DDL)
+        return dg.MaterializeResult(metadata={"rows": rows, "skipped": "no news sources"})
+    fetched, fetcher = fetch_ecb_rates(capex.settings, capex.store, log=context.log.info)
+    rates: pl.DataFrame = fetched.parsed
+    with capex.warehouse.connect() as con:
+        record_manifest(con, capex.store, [fetched.document.key])
+        rows = capex.warehouse.replace_rows("staging.fx_rates", rates, {}, FX_DDL, con=con)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": rows,
+            "currencies": rates["currency"].n_unique(),
+            "first_date": str(rates["rate_date"].min()),
+            "last_date": str(rates["rate_date"].max()),
+            "downloaded": fetched.downloaded,
+            "bytes": dg.MetadataValue.int(fetched.document.bytes),
+            "requests_sent": fetcher.requests_sent,
+        }
+    )
+
+
+def fiscal_calendars(metric_quarterly: pl.DataFrame | None) -> dict[str, FiscalCalendar]:
+    """Each company's fiscal quarters (exact dates) from marts.metric_quarterly."""
+    if metric_quarterly is None or metric_quarterly.height == 0:
+        return {}
+    quarters = metric_quarterly.select(
+        "ticker", "fiscal_year", "fiscal_quarter", "period_start", "period_end"
+    ).unique(["ticker", "fiscal_year", "fiscal_quarter"], keep="first")
+    calendars = {}
+    for (ticker,), group in quarters.group_by(["ticker"]):
+        calendars[ticker] = FiscalCalendar.from_quarters(group.drop("ticker").iter_rows())
+    return calendars
+
+
+@dg.asset(
+    key=NEWS_CLAIMS,
+    deps=[NEWS_ARTICLES, NEWS_NUMBERS, FX_RATES, METRIC_QUARTERLY],
+    automation_condition=follow_upstream(),
+    group_name="news",
+    kinds={"polars", "duckdb"},
+    description=(
+        "Claims: figures of the news tied to a company (names, tickers, cashtags, Chinese "
+        "names, 'the company'), a metric (revenue, capex, net income, operating income, "
+        "segment revenue, growth rates, market value) and a period resolved against the "
+        "publication date (fiscal reading unless the text says calendar; the note says which). "
+        "value_usd converts other currencies at the ECB rate of the publication date. "
+        "forecast = guidance, estimates or a period not yet over."
+    ),
+)
+def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
+    articles = _read(capex, "staging.news_articles", ARTICLE_SCHEMA)
+    numbers = _read(capex, "staging.news_numbers", NUMBER_SCHEMA)
+    if articles is None or numbers is None:
+        raise dg.Failure("staging.news_articles / staging.news_numbers missing: build them first")
+    rates = _read(capex, "staging.fx_rates", FX_SCHEMA)
+    quarterly = _read(capex, "marts.metric_quarterly")
+    if quarterly is None:
+        context.log.warning(
+            "marts.metric_quarterly does not exist: fiscal calendars are nominal month ends"
+        )
+    resolver = ClaimResolver(fiscal_calendars(quarterly))
+    claims = resolve_claims(articles, numbers, article_sentences(articles), resolver, rates)
+    rows = _write(capex, "marts.news_claims", claims, CLAIMS_DDL)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": rows,
+            "forecasts": int(claims["forecast"].sum() or 0),
+            "without_company": claims.filter(pl.col("ticker").is_null()).height,
+            "by_metric": dict(claims.group_by("metric").len().sort("metric").rows()),
+        }
+    )
+
+
+@dg.asset(
+    key=CLAIM_CHECKS,
+    deps=[NEWS_CLAIMS, METRIC_QUARTERLY, SEGMENT_REVENUE],
+    automation_condition=follow_upstream(),
+    group_name="news",
+    kinds={"polars", "duckdb"},
+    description=(
+        "Each news claim against the filed value (marts.metric_quarterly summed over the "
+        "claim's quarters; marts.segment_revenue for segments): verdict 'match' (within 1% or "
+        "the claim's own rounding), 'close' (within 5%), 'mismatch', or 'unverifiable' "
+        "(forecasts, companies not loaded, several companies together, periods not filed). "
+        "The explanation names the filed figure and its filing, and a definitional difference "
+        "(capex including finance-lease principal payments; fiscal versus calendar period) "
+        "when one accounts for a gap."
+    ),
+)
+def claim_checks(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
+    claims = _read(capex, "marts.news_claims", CLAIM_SCHEMA)
+    if claims is None:
+        raise dg.Failure("marts.news_claims does not exist: materialize it first")
+    quarterly = _read(capex, "marts.metric_quarterly")
+    if quarterly is None:
+        context.log.warning("marts.metric_quarterly does not exist: every claim is unverifiable")
+        quarterly = pl.DataFrame(
+            schema={
+                "ticker": pl.String,
+                "metric": pl.String,
+                "fiscal_year": pl.Int32,
+                "fiscal_quarter": pl.Int32,
+                "calendar_year": pl.Int32,
+                "calendar_quarter": pl.Int32,
+                "period_start": pl.Date,
+                "period_end": pl.Date,
+                "value": pl.Float64,
+            }
+        )
+    segments = _read(capex, "marts.segment_revenue")
+    checks = check_claims(claims, quarterly, segments)
+    rows = _write(capex, "marts.claim_checks", checks, CHECKS_DDL)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": rows,
+            "by_verdict": dict(checks.group_by("verdict").len().sort("verdict").rows()),
+        }
+    )
+
+
+@dg.asset_check(
+    automation_condition=dg.AutomationCondition.eager(),
+    asset=NEWS_ARTICLES,
+    description="article_id is unique and no body is empty",
+)
+def news_articles_unique_and_nonempty(capex: CapexResource) -> dg.AssetCheckResult:
+    articles = _read(capex, "staging.news_articles", ARTICLE_SCHEMA)
+    rows = articles if articles is not None else pl.DataFrame(schema=ARTICLE_SCHEMA)
+    duplicates = rows.height - rows["article_id"].n_unique()
+    empty = rows.filter(pl.col("body_text").str.strip_chars().str.len_chars() == 0).height
+    return dg.AssetCheckResult(
+        passed=duplicates == 0 and empty == 0,
+        metadata={"duplicate_ids": duplicates, "empty_bodies": empty},
+    )
+
+
+@dg.asset_check(
+    automation_condition=dg.AutomationCondition.eager(),
+    asset=CLAIM_CHECKS,
+    description="every claim is checked exactly once",
+)
+def every_claim_checked_once(capex: CapexResource) -> dg.AssetCheckResult:
+    claims = _read(capex, "marts.news_claims", CLAIM_SCHEMA)
+    checks = _read(capex, "marts.claim_checks", CHECK_SCHEMA)
+    claim_ids = set(claims["claim_id"]) if claims is not None else set()
+    check_ids = list(checks["claim_id"]) if checks is not None else []
+    missing = len(claim_ids - set(check_ids))
+    repeated = len(check_ids) - len(set(check_ids))
+    return dg.AssetCheckResult(
+        passed=missing == 0 and repeated == 0,
+        metadata={"unchecked_claims": missing, "repeated_checks": repeated},
+    )
+
+
+ASSETS = [news_articles, news_numbers, fx_rates, news_claims, claim_checks]
+CHECKS = [news_articles_unique_and_nonempty, every_claim_checked_once]

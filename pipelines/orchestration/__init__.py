@@ -1,0 +1,1 @@
+"""Jobs, schedules and the automation that ties the domains together."""

@@ -1,0 +1,159 @@
+"""The staging.facts contract: its schema, its DDL, and the merge of both sources."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from pipelines.sec.client import CompanyDocuments
+
+DIMENSIONS_TYPE = pl.List(pl.Struct({"axis": pl.String, "member": pl.String}))
+
+FACT_SCHEMA: dict[str, pl.DataType] = {
+    "ticker": pl.String,
+    "cik": pl.Int64,
+    "taxonomy": pl.String,
+    "concept": pl.String,
+    "unit": pl.String,
+    "period_start": pl.Date,
+    "period_end": pl.Date,
+    "value": pl.Decimal(38, 10),
+    "decimals": pl.Int32,
+    "accession": pl.String,
+    "form": pl.String,
+    "fiscal_year": pl.Int32,
+    "fiscal_period": pl.String,
+    "filed": pl.Date,
+    "frame": pl.String,
+    "dimensions": DIMENSIONS_TYPE,
+    "source": pl.String,
+}
+
+# The identity of a fact: the same fact seen in companyfacts and in the filing is one row.
+FACT_KEY = (
+    "taxonomy",
+    "concept",
+    "unit",
+    "period_start",
+    "period_end",
+    "dimensions_key",
+    "accession",
+)
+
+FACTS_DDL = """
+CREATE TABLE IF NOT EXISTS staging.facts (
+    ticker VARCHAR NOT NULL,
+    cik BIGINT NOT NULL,
+    taxonomy VARCHAR NOT NULL,
+    concept VARCHAR NOT NULL,
+    unit VARCHAR NOT NULL,
+    period_start DATE,
+    period_end DATE NOT NULL,
+    value DECIMAL(38, 10) NOT NULL,
+    decimals INTEGER,
+    accession VARCHAR,
+    form VARCHAR,
+    fiscal_year INTEGER,
+    fiscal_period VARCHAR,
+    filed DATE,
+    frame VARCHAR,
+    dimensions MAP(VARCHAR, VARCHAR),
+    source VARCHAR NOT NULL
+)
+"""
+
+# DuckDB turns the polars list of {axis, member} structs into a MAP on insert.
+FACTS_INSERT_SELECT = """
+SELECT * EXCLUDE (dimensions_key) REPLACE (
+    CASE WHEN len(dimensions) > 0
+         THEN map_from_entries(list_transform(dimensions, d -> {'k': d.axis, 'v': d.member}))
+    END AS dimensions
+) FROM {source}
+"""
+
+
+def finish_facts(frame: pl.DataFrame, ticker: str, cik: int) -> pl.DataFrame:
+    """Add the company columns and put ``frame`` in staging.facts order (keeping dimensions_key)."""
+    frame = frame.with_columns(pl.lit(ticker).alias("ticker"), pl.lit(cik, pl.Int64).alias("cik"))
+    return frame.select(
+        [pl.col(name).cast(dtype) for name, dtype in FACT_SCHEMA.items()]
+        + [pl.col("dimensions_key")]
+    )
+
+
+def merge_facts(companyfacts: pl.DataFrame, filing_facts: list[pl.DataFrame]) -> pl.DataFrame:
+    """One frame of staging.facts rows from both sources, each fact once.
+
+    A fact reported in companyfacts and in its filing document (same concept, unit, period,
+    dimensions and accession) keeps the companyfacts row, which carries SEC's frame; rows only
+    in filings (dimensional facts, companies without companyfacts) come from the filings.
+    """
+    frames = [companyfacts, *filing_facts]
+    merged = pl.concat(frames, how="vertical")
+    # companyfacts first, so unique(keep="first") prefers it; stable sort keeps file order
+    merged = merged.sort(pl.col("source") != "companyfacts", maintain_order=True)
+    merged = merged.unique(subset=list(FACT_KEY), keep="first", maintain_order=True)
+    return merged.sort(
+        [
+            "taxonomy",
+            "concept",
+            "unit",
+            "period_end",
+            "period_start",
+            "accession",
+            "dimensions_key",
+        ],
+        nulls_last=False,
+    )
+
+
+def filing_facts(
+    parsed, *, ticker: str, cik: int, accession: str, form: str, filed
+) -> pl.DataFrame:
+    """staging.facts rows (source 'filing') from a parsed XBRL document of one filing.
+
+    ``fiscal_year``/``fiscal_period`` are the filing's DocumentFiscalYearFocus/PeriodFocus,
+    as in companyfacts: they describe the filing, not the fact.
+    """
+    frame = parsed.facts.with_columns(
+        pl.lit(accession).alias("accession"),
+        pl.lit(form).alias("form"),
+        pl.lit(parsed.fiscal_year, pl.Int32).alias("fiscal_year"),
+        pl.lit(parsed.fiscal_period, pl.String).alias("fiscal_period"),
+        pl.lit(filed, pl.Date).alias("filed"),
+        pl.lit(None, pl.String).alias("frame"),
+        pl.lit("filing").alias("source"),
+    )
+    return finish_facts(frame, ticker, cik)
+
+
+def company_facts(documents: CompanyDocuments) -> pl.DataFrame:
+    """All staging.facts rows of one company: companyfacts plus every filing's XBRL document.
+
+    Raises an error naming the document's URL when one does not parse: nothing of the
+    company lands then.
+    """
+    from pipelines.sec.companyfacts import normalize_companyfacts
+    from pipelines.sec.xbrl import parse_xbrl
+
+    company = documents.company
+    from_companyfacts = normalize_companyfacts(
+        documents.companyfacts.parsed, company.ticker, company.cik
+    )
+    from_filings = []
+    for filing in documents.filing_documents:
+        doc = filing.fetched.document
+        parsed = parse_xbrl(doc.read(), url=doc.url)
+        from_filings.append(
+            filing_facts(
+                parsed,
+                ticker=company.ticker,
+                cik=company.cik,
+                accession=filing.accession,
+                form=filing.form,
+                filed=filing.filed,
+            )
+        )
+    return merge_facts(from_companyfacts, from_filings)

@@ -1,0 +1,71 @@
+"""The warehouse: serialised writers, all-or-nothing loads, publishing beside open readers."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.core.warehouse import Warehouse, connect_published
+
+DDL = "CREATE TABLE IF NOT EXISTS staging.t (ticker VARCHAR, n BIGINT)"
+
+
+def _load(args) -> int:
+    build, published, ticker = args
+    warehouse = Warehouse(build, published)
+    frame = pl.DataFrame({"ticker": [ticker] * 1000, "n": list(range(1000))})
+    for _ in range(5):
+        warehouse.replace_rows("staging.t", frame, {"ticker": ticker}, DDL)
+    return 1
+
+
+def test_parallel_writers_in_other_processes_queue_instead_of_failing(tmp_path):
+    build, published = tmp_path / "build.duckdb", tmp_path / "capex.duckdb"
+    tickers = ["A", "B", "C", "D"]
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        assert pool.map(_load, [(build, published, t) for t in tickers]) == [1, 1, 1, 1]
+    rows = Warehouse(build, published).query(
+        "SELECT ticker, count(*) AS n FROM staging.t GROUP BY ticker ORDER BY ticker"
+    )
+    assert rows.rows() == [(t, 1000) for t in tickers]
+
+
+def test_a_failed_load_leaves_the_previous_rows(tmp_path):
+    warehouse = Warehouse(tmp_path / "build.duckdb", tmp_path / "capex.duckdb")
+    warehouse.replace_rows(
+        "staging.t", pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"}, DDL
+    )
+    with pytest.raises(RuntimeError, match="parse failed"), warehouse.connect() as con:
+        warehouse.replace_rows(
+            "staging.t", pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"}, DDL, con
+        )
+        raise RuntimeError("parse failed")
+    assert warehouse.query("SELECT n FROM staging.t").rows() == [(1,)]
+
+
+def test_publish_replaces_the_file_under_an_open_reader(tmp_path):
+    warehouse = Warehouse(tmp_path / ".build" / "capex.duckdb", tmp_path / "capex.duckdb")
+    warehouse.replace_rows(
+        "staging.t", pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"}, DDL
+    )
+    warehouse.publish()
+    reader = connect_published(warehouse.published_path)
+    assert reader.execute("SELECT n FROM staging.t").fetchall() == [(1,)]
+
+    warehouse.replace_rows(
+        "staging.t", pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"}, DDL
+    )
+    warehouse.publish()  # must not fail although a reader holds the published file
+    assert reader.execute("SELECT n FROM staging.t").fetchall() == [(1,)]  # its snapshot
+    reader.close()
+    fresh = duckdb.connect(str(warehouse.published_path), read_only=True)
+    assert fresh.execute("SELECT n FROM staging.t").fetchall() == [(2,)]
+    fresh.close()
+
+
+def test_reading_before_the_first_run_says_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run `capex run`"):
+        connect_published(tmp_path / "capex.duckdb")
