@@ -3,8 +3,8 @@
 ``python -m tests.warehouse_snapshot WAREHOUSE`` prints the digest of a built warehouse as
 JSON; ``tests/models/test_warehouse_snapshot.py`` compares a fresh build of the seven companies
 (the demo's documents, served locally) with the digest recorded in
-``tests/fixtures/warehouse_snapshot.json``. Rewrite that file (``--write``) only for a change that is meant to alter tables, and say so in the
-commit.
+``tests/fixtures/warehouse_snapshot.json``. Rewrite that file (``--write``) only for a change
+that is meant to alter tables, and say so in the commit.
 """
 
 from __future__ import annotations
