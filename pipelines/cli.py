@@ -14,6 +14,7 @@ EPILOG = """\
 examples:
   SEC_USER_AGENT='Jane Analyst jane@example.com' capex run
   capex run --tickers NVDA,AAPL          # a subset, or companies beyond the default seven
+  capex run --universe all                # every SEC filer, from SEC's nightly bulk archives
   CAPEX_OFFLINE=1 capex run               # rebuild every table from raw/, no network
   capex sql "SELECT * FROM marts.capex_quarterly WHERE ticker = 'NVDA' ORDER BY period_end"
   capex ui                                # the Dagster UI on http://127.0.0.1:3000
@@ -29,6 +30,8 @@ def _apply_overrides(args: argparse.Namespace) -> None:
         os.environ["CAPEX_OFFLINE"] = "1"
     if getattr(args, "since", None):
         os.environ["CAPEX_SINCE"] = args.since
+    if getattr(args, "universe", None):
+        os.environ["CAPEX_UNIVERSE"] = args.universe
 
 
 def _failure_messages(result) -> list[str]:
@@ -46,17 +49,22 @@ def _metadata_text(evaluation) -> str:
     return ", ".join(f"{k}={getattr(v, 'value', v)}" for k, v in evaluation.metadata.items())
 
 
+# Companies of the universe (CAPEX_UNIVERSE=all) are summed up in one line beyond this many.
+SUMMARY_MAX_ROWS = 40
+
 SUMMARY_SQL = """
-SELECT c.ticker, coalesce(f.facts, 0), coalesce(f.filing_facts, 0), coalesce(f.filings, 0),
+SELECT coalesce(c.ticker, 'CIK' || lpad(c.cik::VARCHAR, 10, '0')) AS name,
+       coalesce(f.facts, 0), coalesce(f.filing_facts, 0), coalesce(f.filings, 0),
        q.latest_quarter
 FROM staging.companies AS c
-LEFT JOIN (SELECT ticker, count(*) AS facts,
+LEFT JOIN (SELECT cik, count(*) AS facts,
                   count(*) FILTER (WHERE source = 'filing') AS filing_facts,
                   count(DISTINCT accession) FILTER (WHERE source = 'filing') AS filings
-           FROM staging.facts GROUP BY ticker) AS f USING (ticker)
-LEFT JOIN (SELECT ticker, max(period_end) AS latest_quarter FROM marts.metric_quarterly
-           GROUP BY ticker) AS q USING (ticker)
-ORDER BY c.ticker
+           FROM staging.facts GROUP BY cik) AS f USING (cik)
+LEFT JOIN (SELECT ticker AS name, max(period_end) AS latest_quarter FROM marts.metric_quarterly
+           GROUP BY ticker) AS q USING (name)
+WHERE ? OR list_contains(?, c.cik)
+ORDER BY name
 """
 
 
@@ -66,9 +74,14 @@ def _print_company_summary(published) -> None:
 
     from pipelines.core.warehouse import connect_published
 
+    from pipelines.core.partitions import universe
+
     con = connect_published(published)
     try:
-        rows = con.execute(SUMMARY_SQL).fetchall()
+        companies = con.execute("SELECT count(*) FROM staging.companies").fetchone()[0]
+        everyone = companies <= SUMMARY_MAX_ROWS
+        followed = [c.cik for c in universe().values()]
+        rows = con.execute(SUMMARY_SQL, [everyone, followed]).fetchall()
     except duckdb.Error:
         return  # tables not built (every company failed): the failures say why
     finally:
@@ -76,6 +89,8 @@ def _print_company_summary(published) -> None:
     print(f"\n{'ticker':8} {'facts':>9} {'from filings':>13} {'filings':>8}  latest quarter end")
     for ticker, facts, filing_facts, filings, latest in rows:
         print(f"{ticker:8} {facts:>9,} {filing_facts:>13,} {filings:>8}  {latest or '-'}")
+    if not everyone:
+        print(f"... and {companies - len(rows):,} more companies (staging.companies)")
     print()
 
 
@@ -100,9 +115,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
     plan = [
         (job_name, key)
-        for job_name, partitions in definitions.PARTITIONED_JOBS
-        for key in partitions.get_partition_keys()
-    ] + [(name, None) for name in definitions.UNPARTITIONED_JOBS]
+        for job_name, partitions in definitions.RUN_PLAN
+        for key in (partitions.get_partition_keys() if partitions else [None])
+    ]
     failures: list[tuple[str, str]] = []
     warnings: list[str] = []
     started = time.monotonic()
@@ -248,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
         "seven in pipelines/seeds/companies.csv)",
     )
     run.add_argument("--since", help="first filing date to load, YYYY-MM-DD (CAPEX_SINCE)")
+    run.add_argument(
+        "--universe",
+        choices=["seed", "all"],
+        help="'all': every SEC filer, from SEC's bulk archives; 'seed' (default): the seven "
+        "of pipelines/seeds/companies.csv or --tickers (CAPEX_UNIVERSE)",
+    )
     run.add_argument(
         "--offline",
         action="store_true",

@@ -10,7 +10,9 @@ recorded is made here, by hand:
 * companyfacts for the companies without a recording: an empty ``facts`` object, so their
   facts come from their filing documents alone;
 * each filing folder's ``index.json`` listing the recorded document;
-* ``/files/company_tickers.json`` with a few entries.
+* ``/files/company_tickers.json`` with a few entries;
+* SEC's bulk archives (``companyfacts.zip``, ``submissions.zip``) once a test builds them with
+  :meth:`FakeSec.build_archives`, from the same documents the per-company routes serve.
 
 Responses carry an ETag and honour ``If-None-Match``. ``faults`` lets a test script failures
 for a path: a list of (status, headers, body) served before the real document.
@@ -19,11 +21,16 @@ for a path: a list of (status, headers, body) served before the real document.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from werkzeug.wrappers import Request, Response
+
+COMPANYFACTS_ZIP = "/Archives/edgar/daily-index/xbrl/companyfacts.zip"
+SUBMISSIONS_ZIP = "/Archives/edgar/daily-index/bulkdata/submissions.zip"
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,36 @@ class FakeSec:
     faults: dict[str, list[tuple[int, dict, bytes]]] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
     extra: dict[str, bytes] = field(default_factory=dict)
+    statuses: list[tuple[str, int]] = field(default_factory=list)
+
+    def build_archives(
+        self, ciks: list[int], members: dict[str, dict[str, bytes]] | None = None
+    ) -> dict[str, bytes]:
+        """Serve companyfacts.zip and submissions.zip holding the companies ``ciks``.
+
+        Each company's members are the bodies the per-company routes serve; ``members`` adds
+        or replaces members by archive path and member name (a malformed one, a company
+        without a ticker). Returns the archives by path, also served from ``extra``.
+        """
+        contents: dict[str, dict[str, bytes]] = {COMPANYFACTS_ZIP: {}, SUBMISSIONS_ZIP: {}}
+        for cik in ciks:
+            name = f"CIK{cik:010d}.json"
+            facts, subs = self.companyfacts(cik), self.submissions(cik)
+            if facts is not None:
+                contents[COMPANYFACTS_ZIP][name] = facts
+            if subs is not None:
+                contents[SUBMISSIONS_ZIP][name] = subs
+        for path, extra in (members or {}).items():
+            contents[path].update(extra)
+        archives = {}
+        for path, files in contents.items():
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, body in sorted(files.items()):
+                    archive.writestr(name, body)
+            archives[path] = buffer.getvalue()
+        self.extra.update(archives)
+        return archives
 
     def _recorded(self, cik: int) -> list[RecordedFiling]:
         return [f for f in RECORDED_FILINGS if f.cik == cik]
@@ -317,6 +354,10 @@ class FakeSec:
             )
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         if request.headers.get("If-None-Match") == etag:
+            self.statuses.append((request.path, 304))
             return Response(status=304, headers={"ETag": etag})
+        self.statuses.append((request.path, 200))
         content_type = "application/json" if request.path.endswith(".json") else "text/xml"
+        if request.path.endswith(".zip"):
+            content_type = "application/zip"
         return Response(body, status=200, headers={"ETag": etag}, content_type=content_type)

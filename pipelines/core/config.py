@@ -24,6 +24,9 @@ DEFAULT_PRICES_CRON = "30 17 * * 1-5"
 DEFAULT_FILINGS_CRON = "0 6 * * *"
 DEFAULT_NEWS_CRON = "0 7,12,17,22 * * *"
 DEFAULT_SCHEDULE_TIMEZONE = "America/New_York"
+# 'seed': the companies of pipelines/seeds/companies.csv (or CAPEX_TICKERS), one request each;
+# 'all': every filer in SEC's nightly bulk archives.
+UNIVERSES = ("seed", "all")
 
 
 class ConfigError(ValueError):
@@ -49,6 +52,7 @@ class Settings:
     prices_dir: Path | None = None
     prices_requests_per_second: float = 1.0
     tickers: tuple[str, ...] = ()
+    universe: str = "seed"
     since: date = date.fromisoformat(DEFAULT_SINCE)
     raw_dir: Path = Path("raw")
     warehouse: Path = Path("warehouse/capex.duckdb")
@@ -110,6 +114,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     news_rate = _rate(env, "CAPEX_NEWS_RATE", "0.5")
     prices_dir = env.get("CAPEX_PRICES_DIR")
     news_config = env.get("CAPEX_NEWS_CONFIG")
+    universe = env.get("CAPEX_UNIVERSE", "seed").strip().lower() or "seed"
+    if universe not in UNIVERSES:
+        raise ConfigError(
+            f"CAPEX_UNIVERSE={universe!r} is not one of {', '.join(UNIVERSES)}: 'seed' loads the "
+            "companies of pipelines/seeds/companies.csv (or CAPEX_TICKERS), 'all' every SEC filer "
+            "in SEC's bulk archives"
+        )
     sensor_seconds = env.get("CAPEX_FILING_SENSOR_SECONDS", "600")
     if not sensor_seconds.isdigit() or int(sensor_seconds) < 30:
         raise ConfigError(
@@ -124,6 +135,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         prices_dir=Path(prices_dir) if prices_dir else None,
         prices_requests_per_second=prices_rate,
         tickers=tuple(t.upper() for t in _split(env.get("CAPEX_TICKERS"))),
+        universe=universe,
         since=since,
         raw_dir=Path(env.get("CAPEX_RAW_DIR", "raw")),
         warehouse=Path(env.get("CAPEX_WAREHOUSE", "warehouse/capex.duckdb")),

@@ -101,6 +101,7 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 Validator = Callable[[bytes, str | None], Any]
+FileValidator = Callable[[Path], Any]
 
 
 def expect_json(body: bytes, content_type: str | None) -> Any:
@@ -112,6 +113,21 @@ def expect_json(body: bytes, content_type: str | None) -> Any:
         return json.loads(body)
     except json.JSONDecodeError as exc:
         raise ValueError(f"malformed JSON ({exc}; {len(body)} bytes)") from exc
+
+
+def _stream_body(response: requests.Response, path: Path, chunk: int = 1 << 20) -> int:
+    """Write a streamed response's body to ``path`` (truncating it); returns its size.
+
+    An error status keeps its (small) body in memory for the message; a 304 has none.
+    """
+    if response.status_code != 200:
+        return len(response.content)
+    size = 0
+    with open(path, "wb") as handle:
+        for block in response.iter_content(chunk_size=chunk):
+            handle.write(block)
+            size += len(block)
+    return size
 
 
 @dataclass(frozen=True)
@@ -202,6 +218,50 @@ class Fetcher:
         )
         return Fetched(doc, parsed, True)
 
+    def download(self, path: str, validate_file: FileValidator | None = None) -> Fetched:
+        """Fetch ``path`` streamed to a file in raw/, never holding the body in memory.
+
+        For large documents (SEC's bulk archives). Same conditional GET, retries and offline
+        behaviour as :meth:`get`; ``validate_file`` checks the file before it is stored
+        (and, on a 304 or offline, the stored version).
+        """
+        url = self.url(path)
+        key = document_key(self.source, url)
+        if self.offline:
+            try:
+                doc = self.store.require_latest(key, url)
+            except MissingRawDocument as exc:
+                raise FetchError(url, str(exc)) from exc
+            return Fetched(doc, self._validate_file(url, doc.path, validate_file), False)
+        if not self.user_agent:
+            raise FetchError(url, self.user_agent_help or "no User-Agent is configured")
+        previous = self.store.latest(key)
+        with self.store.incoming(key) as body_file:
+            response = self._send(url, previous, stream_to=body_file)
+            if response.status_code == 304 and previous is not None:
+                parsed = self._validate_file(url, previous.path, validate_file)
+                return Fetched(previous, parsed, False)
+            parsed = self._validate_file(url, body_file, validate_file)
+            doc = self.store.put_file(
+                key,
+                url,
+                body_file,
+                status=response.status_code,
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"),
+                content_type=response.headers.get("Content-Type"),
+            )
+        return Fetched(doc, parsed, True)
+
+    @staticmethod
+    def _validate_file(url: str, body_file: Path, validate: FileValidator | None):
+        if validate is None:
+            return None
+        try:
+            return validate(body_file)
+        except Exception as exc:  # any reader error becomes a FetchError naming the URL
+            raise FetchError(url, str(exc)) from exc
+
     def get_json(self, path: str) -> Fetched:
         return self.get(path, expect_json)
 
@@ -214,7 +274,9 @@ class Fetcher:
         except Exception as exc:  # any parser error becomes a FetchError naming the URL
             raise FetchError(url, str(exc)) from exc
 
-    def _send(self, url: str, previous: RawDocument | None) -> requests.Response:
+    def _send(
+        self, url: str, previous: RawDocument | None, stream_to: Path | None = None
+    ) -> requests.Response:
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
         if previous is not None:
             if previous.etag:
@@ -228,8 +290,13 @@ class Fetcher:
             self.limiter.acquire()
             self.requests_sent += 1
             try:
-                response = self.session.get(url, headers=headers, timeout=self.timeout)
-                body = response.content  # reads the body: a short read raises here
+                response = self.session.get(
+                    url, headers=headers, timeout=self.timeout, stream=stream_to is not None
+                )
+                if stream_to is None:
+                    size = len(response.content)  # reads the body: a short read raises here
+                else:
+                    size = _stream_body(response, stream_to)
             except requests.Timeout as exc:
                 raise _Retryable(url, f"timed out after {self.timeout}s") from exc
             except requests.ConnectionError as exc:
@@ -258,7 +325,7 @@ class Fetcher:
             if status >= 400:
                 hint = " (is the CIK or ticker right?)" if status == 404 else ""
                 raise FetchError(url, f"HTTP {status}{hint}")
-            self.bytes_downloaded += len(body)
+            self.bytes_downloaded += size
             return response
 
         retrying = Retrying(

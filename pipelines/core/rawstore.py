@@ -15,6 +15,8 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,25 +114,73 @@ class RawStore:
         latest = self.latest(key)
         if latest is not None and latest.sha256 == digest:
             return latest
-        fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        stem = f"{fetched_at.replace(':', '').replace('-', '')}_{digest[:16]}"
+        meta = self._meta(url, digest, len(body), status, etag, last_modified, content_type)
+        stem = f"{meta['fetched_at'].replace(':', '').replace('-', '')}_{digest[:16]}"
         folder = self._folder(key)
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "url": url,
-            "fetched_at": fetched_at,
-            "status": status,
-            "sha256": digest,
-            "bytes": len(body),
-            "etag": etag,
-            "last_modified": last_modified,
-            "content_type": content_type,
-        }
         body_path = folder / f"{stem}.body"
         _write_atomically(body_path, body)
         # The sidecar goes last: a version exists only once both files are complete.
         _write_atomically(folder / f"{stem}.meta.json", json.dumps(meta, indent=1).encode())
         return RawDocument(key=key, path=body_path, **meta)
+
+    @contextmanager
+    def incoming(self, key: str) -> Iterator[Path]:
+        """A temporary file in ``key``'s folder to stream a body into, removed unless adopted.
+
+        Pass it to :meth:`put_file` inside the block; a body that fails half-way never
+        becomes a version.
+        """
+        folder = self._folder(key)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".body")
+        os.close(fd)
+        try:
+            yield Path(tmp)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def put_file(
+        self,
+        key: str,
+        url: str,
+        body_file: Path,
+        *,
+        status: int = 200,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        content_type: str | None = None,
+    ) -> RawDocument:
+        """Store the file ``body_file`` (from :meth:`incoming`) as a new version of ``key``.
+
+        The file is moved, never read into memory; an identical latest version is reused.
+        """
+        digest, size = file_sha256(body_file)
+        latest = self.latest(key)
+        if latest is not None and latest.sha256 == digest:
+            return latest
+        with open(body_file, "rb") as handle:
+            os.fsync(handle.fileno())
+        meta = self._meta(url, digest, size, status, etag, last_modified, content_type)
+        stem = f"{meta['fetched_at'].replace(':', '').replace('-', '')}_{digest[:16]}"
+        body_path = self._folder(key) / f"{stem}.body"
+        os.replace(body_file, body_path)
+        sidecar = json.dumps(meta, indent=1).encode()
+        _write_atomically(body_path.with_name(f"{stem}.meta.json"), sidecar)
+        return RawDocument(key=key, path=body_path, **meta)
+
+    @staticmethod
+    def _meta(url, digest, size, status, etag, last_modified, content_type) -> dict:
+        return {
+            "url": url,
+            "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "status": status,
+            "sha256": digest,
+            "bytes": size,
+            "etag": etag,
+            "last_modified": last_modified,
+            "content_type": content_type,
+        }
 
     def all_documents(self) -> list[RawDocument]:
         """Every version of every document (for rebuilding the manifest)."""
@@ -141,6 +191,17 @@ class RawStore:
             body = meta_path.with_name(meta_path.name.removesuffix(".meta.json") + ".body")
             docs.append(RawDocument(key=key, path=body, **meta))
         return docs
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
+    """The sha256 hex digest and size of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

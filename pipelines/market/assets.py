@@ -175,7 +175,10 @@ def staging_shares(capex: CapexResource):
         share_facts = con.execute(SHARE_FACTS_SQL).pl()
         ratio_facts = con.execute(RATIO_FACTS_SQL).pl()
         companies = [
-            r[0] for r in con.execute("SELECT DISTINCT ticker FROM staging.facts").fetchall()
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT ticker FROM staging.facts WHERE ticker IS NOT NULL"
+            ).fetchall()
         ]
         shares, splits = shares_outstanding(share_facts, ratio_facts)
         capex.warehouse.replace_rows("staging.shares_outstanding", shares, {}, SHARES_DDL, con)

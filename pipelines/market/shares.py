@@ -104,12 +104,13 @@ SELECT ticker, accession, form, filed, period_end, CAST(value AS DOUBLE) AS valu
            > CASE WHEN dimensions['{CLASS_AXIS}'] IS NULL THEN 0 ELSE 1 END AS other_dimensions
 FROM staging.facts
 WHERE taxonomy = 'dei' AND concept = '{SHARES_CONCEPT}' AND unit = 'shares'
+  AND ticker IS NOT NULL
 """
 RATIO_FACTS_SQL = f"""
 SELECT ticker, concept, period_end, filed, CAST(value AS DOUBLE) AS value
 FROM staging.facts
 WHERE concept IN ({", ".join(f"'{c}'" for c in SPLIT_RATIO_CONCEPTS)})
-  AND dimensions IS NULL AND value > 0
+  AND dimensions IS NULL AND value > 0 AND ticker IS NOT NULL
 """
 
 

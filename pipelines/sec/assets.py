@@ -5,16 +5,20 @@ same documents back from raw/ through an offline client, so a rebuild with CAPEX
 takes exactly the same path and gives the same rows.
 """
 
+import contextlib
+
 import dagster as dg
 
 from pipelines.core.manifest import record_manifest
 from pipelines.core.partitions import company, company_partitions
 from pipelines.core.resources import CapexResource
+from pipelines.sec.bulk import stored_archives
 from pipelines.sec.client import SecClient, company_documents
 from pipelines.sec.facts import FACTS_DDL, FACTS_INSERT_SELECT, company_facts
 from pipelines.sec.submissions import COMPANIES_DDL, FILINGS_DDL, company_row
 
 SEC_DOCUMENTS = dg.AssetKey(["raw", "sec_documents"])
+BULK_ARCHIVES = dg.AssetKey(["raw", "sec_bulk_archives"])
 FACTS = dg.AssetKey(["staging", "facts"])
 FILINGS = dg.AssetKey(["staging", "filings"])
 COMPANIES = dg.AssetKey(["staging", "companies"])
@@ -26,39 +30,60 @@ def _read_back(context: dg.AssetExecutionContext, capex: CapexResource):
     return company_documents(client, company(context.partition_key), capex.settings.since)
 
 
-@dg.asset(
-    key=SEC_DOCUMENTS,
-    partitions_def=company_partitions,
-    pool="sec",
-    group_name="sec",
-    kinds={"python"},
-    description=(
-        "Fetches a company's SEC documents into raw/: submissions (with overflow pages back to "
-        "CAPEX_SINCE), companyfacts, and the XBRL document of each 10-K and 10-Q filed since "
-        "CAPEX_SINCE. Conditional GETs skip unchanged documents; raw.manifest lists every "
-        "stored version. With CAPEX_OFFLINE=1 it only checks that raw/ holds them."
-    ),
-)
-def sec_documents(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
-    settings = capex.settings
-    target = company(context.partition_key)
-    client = SecClient(settings, capex.store, log=context.log.info)
-    documents = company_documents(client, target, settings.since, log=context.log.info)
-    fetched = list(documents.all_fetched())
-    with capex.warehouse.connect() as con:
-        record_manifest(con, capex.store, [f.document.key for f in fetched])
-    return dg.MaterializeResult(
-        metadata={
-            "cik": target.cik,
-            "documents": len(fetched),
-            "filing_documents": len(documents.filing_documents),
-            "downloaded_documents": sum(f.downloaded for f in fetched),
-            "requests_sent": client.requests_sent,
-            "bytes_downloaded": dg.MetadataValue.int(client.bytes_downloaded),
-            "bytes_stored": dg.MetadataValue.int(sum(f.document.bytes for f in fetched)),
-            "offline": settings.offline,
-        }
+def sec_documents_asset(archives: bool = False) -> dg.AssetsDefinition:
+    """``raw/sec_documents``; with ``archives`` (CAPEX_UNIVERSE=all) submissions and
+    companyfacts are read from the stored bulk archives instead of requested per company."""
+
+    @dg.asset(
+        key=SEC_DOCUMENTS,
+        deps=[BULK_ARCHIVES] if archives else [],
+        partitions_def=company_partitions,
+        pool="sec",
+        group_name="sec",
+        kinds={"python"},
+        description=(
+            "Fetches a company's SEC documents into raw/: submissions (with overflow pages back "
+            "to CAPEX_SINCE), companyfacts, and the XBRL document of each 10-K and 10-Q filed "
+            "since CAPEX_SINCE (with CAPEX_UNIVERSE=all, submissions and companyfacts come "
+            "from the bulk archives). Conditional GETs skip unchanged documents; raw.manifest "
+            "lists every stored version. With CAPEX_OFFLINE=1 it only checks that raw/ holds them."
+        ),
     )
+    def sec_documents(
+        context: dg.AssetExecutionContext, capex: CapexResource
+    ) -> dg.MaterializeResult:
+        settings = capex.settings
+        target = company(context.partition_key)
+        client = SecClient(settings, capex.store, log=context.log.info)
+        with contextlib.ExitStack() as stack:
+            bulk = (
+                stack.enter_context(stored_archives(capex.settings, capex.store))
+                if archives
+                else None
+            )
+            documents = company_documents(
+                client, target, settings.since, log=context.log.info, archives=bulk
+            )
+        fetched = list(documents.all_fetched())
+        with capex.warehouse.connect() as con:
+            record_manifest(con, capex.store, [f.document.key for f in fetched])
+        return dg.MaterializeResult(
+            metadata={
+                "cik": target.cik,
+                "documents": len(fetched),
+                "filing_documents": len(documents.filing_documents),
+                "downloaded_documents": sum(f.downloaded for f in fetched),
+                "requests_sent": client.requests_sent,
+                "bytes_downloaded": dg.MetadataValue.int(client.bytes_downloaded),
+                "bytes_stored": dg.MetadataValue.int(sum(f.document.bytes for f in fetched)),
+                "offline": settings.offline,
+            }
+        )
+
+    return sec_documents
+
+
+sec_documents = sec_documents_asset()
 
 
 _FACT_KEY_COLUMNS = (

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -31,6 +32,9 @@ from pipelines.sec.submissions import (
     overflow_pages_needed,
     periodic_filings,
 )
+
+if TYPE_CHECKING:
+    from pipelines.sec.bulk import ArchiveDocuments
 
 USER_AGENT_HELP = (
     "SEC requires a User-Agent that names you and gives a contact e-mail address. "
@@ -195,20 +199,24 @@ def company_documents(
     company: Company,
     since: date,
     log: Callable[[str], None] = lambda _m: None,
+    archives: ArchiveDocuments | None = None,
 ) -> CompanyDocuments:
     """Fetch (or, offline, read from raw/) every SEC document capex-watch uses for ``company``.
 
-    Fails on the first document that cannot be had, naming its URL: a company's load is all
-    or nothing.
+    With ``archives`` (CAPEX_UNIVERSE=all), submissions and companyfacts come from SEC's bulk
+    archives, and are requested one by one only for a company the archives lack. Fails on
+    the first document that cannot be had, naming its URL: a company's load is all or nothing.
     """
-    submissions = client.submissions(company.cik)
-    pages = [
-        client.submissions_page(name) for name in overflow_pages_needed(submissions.parsed, since)
-    ]
+    bulk_submissions = archives.submissions_of(company.cik) if archives else None
+    submissions = bulk_submissions or client.submissions(company.cik)
+    page = archives.submissions_page if bulk_submissions else client.submissions_page
+    pages = [page(name) for name in overflow_pages_needed(submissions.parsed, since)]
     filings = filings_frame(
         submissions.parsed, [p.parsed for p in pages], company.ticker, company.cik
     )
-    companyfacts = client.companyfacts(company.cik)
+    companyfacts = (
+        archives.companyfacts_of(company.cik) if archives else None
+    ) or client.companyfacts(company.cik)
     periodic = periodic_filings(filings, since)
     documents = []
     for number, filing in enumerate(periodic.iter_rows(named=True), start=1):

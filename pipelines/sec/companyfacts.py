@@ -23,7 +23,7 @@ _FACT_FIELDS = {
 }
 
 
-def normalize_companyfacts(document: dict, ticker: str, cik: int) -> pl.DataFrame:
+def normalize_companyfacts(document: dict, ticker: str | None, cik: int) -> pl.DataFrame:
     """Flatten a companyfacts document into staging.facts rows (source 'companyfacts').
 
     companyfacts carries no dimensions, decimals or scale: values are already in units.

@@ -44,7 +44,7 @@ FACT_KEY = (
 
 FACTS_DDL = """
 CREATE TABLE IF NOT EXISTS staging.facts (
-    ticker VARCHAR NOT NULL,
+    ticker VARCHAR,
     cik BIGINT NOT NULL,
     taxonomy VARCHAR NOT NULL,
     concept VARCHAR NOT NULL,
@@ -74,9 +74,11 @@ SELECT * EXCLUDE (dimensions_key) REPLACE (
 """
 
 
-def finish_facts(frame: pl.DataFrame, ticker: str, cik: int) -> pl.DataFrame:
+def finish_facts(frame: pl.DataFrame, ticker: str | None, cik: int) -> pl.DataFrame:
     """Add the company columns and put ``frame`` in staging.facts order (keeping dimensions_key)."""
-    frame = frame.with_columns(pl.lit(ticker).alias("ticker"), pl.lit(cik, pl.Int64).alias("cik"))
+    frame = frame.with_columns(
+        pl.lit(ticker, pl.String).alias("ticker"), pl.lit(cik, pl.Int64).alias("cik")
+    )
     return frame.select(
         [pl.col(name).cast(dtype) for name, dtype in FACT_SCHEMA.items()]
         + [pl.col("dimensions_key")]

@@ -21,7 +21,7 @@ FILINGS_SCHEMA = {
 
 FILINGS_DDL = """
 CREATE TABLE IF NOT EXISTS staging.filings (
-    ticker VARCHAR NOT NULL,
+    ticker VARCHAR,
     cik BIGINT NOT NULL,
     accession VARCHAR NOT NULL,
     form VARCHAR NOT NULL,
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS staging.filings (
 
 COMPANIES_DDL = """
 CREATE TABLE IF NOT EXISTS staging.companies (
-    ticker VARCHAR NOT NULL,
+    ticker VARCHAR,
     cik BIGINT NOT NULL,
     name VARCHAR,
     fiscal_year_end VARCHAR,
@@ -48,7 +48,7 @@ PERIODIC_FORMS = ("10-K", "10-Q")
 
 
 def filings_frame(
-    submissions: dict, overflow_pages: list[dict], ticker: str, cik: int
+    submissions: dict, overflow_pages: list[dict], ticker: str | None, cik: int
 ) -> pl.DataFrame:
     """Every filing listed in a submissions document and its overflow pages, newest first.
 
@@ -85,7 +85,7 @@ def filings_frame(
         pl.col("primary_document"),
     )
     frame = frame.with_columns(
-        pl.lit(ticker).alias("ticker"),
+        pl.lit(ticker, pl.String).alias("ticker"),
         pl.lit(cik, pl.Int64).alias("cik"),
         pl.col("filed").str.to_date("%Y-%m-%d"),
         pl.col("report_date").replace("", None).str.to_date("%Y-%m-%d", strict=False),
@@ -111,7 +111,7 @@ def periodic_filings(filings: pl.DataFrame, since: date) -> pl.DataFrame:
     )
 
 
-def company_row(submissions: dict, ticker: str, cik: int) -> pl.DataFrame:
+def company_row(submissions: dict, ticker: str | None, cik: int) -> pl.DataFrame:
     """The staging.companies row: name, fiscal year end (MMDD) and industry from submissions."""
     return pl.DataFrame(
         {

@@ -1,0 +1,413 @@
+"""SEC's nightly bulk archives: every filer's companyfacts and submissions in two zips.
+
+* ``{CAPEX_SEC_WWW_URL}/Archives/edgar/daily-index/xbrl/companyfacts.zip``
+* ``{CAPEX_SEC_WWW_URL}/Archives/edgar/daily-index/bulkdata/submissions.zip``
+
+Each holds one ``CIK##########.json`` per company (the same document as the per-company
+API); submissions also holds the overflow pages ``CIK##########-submissions-001.json``.
+
+The archives are opened in place from raw/ (never extracted whole, never read whole into
+memory). Before anything is read, :func:`open_archive` refuses a zip that is not one (a
+truncated download: the central directory at its end is missing) and a zip bomb (a member
+or a total that expands past sane limits). A member that is empty, not JSON or of the
+wrong shape is reported by name and skipped; the others land.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.core.config import Settings
+from pipelines.core.http import Fetched
+from pipelines.core.rawstore import RawStore
+from pipelines.sec.client import SecClient
+from pipelines.sec.companyfacts import normalize_companyfacts
+from pipelines.sec.submissions import company_row, filings_frame, overflow_pages_needed
+
+COMPANYFACTS_ARCHIVE = "/Archives/edgar/daily-index/xbrl/companyfacts.zip"
+SUBMISSIONS_ARCHIVE = "/Archives/edgar/daily-index/bulkdata/submissions.zip"
+
+# SEC's JSON deflates about 10-20x; a bomb expands 1,000x and more. The largest companyfacts
+# document is tens of MB; the whole companyfacts archive expands to under 20 GB today.
+MAX_RATIO = 100
+MAX_MEMBER_BYTES = 1 << 30
+MAX_TOTAL_BYTES = 200 << 30
+# Members below this size are not held to the ratio (tiny JSON compresses oddly well).
+_RATIO_FLOOR_BYTES = 1 << 20
+
+_MEMBER = re.compile(r"^CIK(\d{10})\.json$")
+_OVERFLOW = re.compile(r"^CIK(\d{10})-submissions-\d+\.json$")
+
+
+class ArchiveError(ValueError):
+    """A bulk archive cannot be used at all (corrupt, truncated, or a zip bomb)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How far an archive may expand before it is refused as a zip bomb."""
+
+    max_ratio: float = MAX_RATIO
+    max_member_bytes: int = MAX_MEMBER_BYTES
+    max_total_bytes: int = MAX_TOTAL_BYTES
+
+
+def open_archive(path: Path, limits: Limits = Limits()) -> zipfile.ZipFile:
+    """Open a bulk archive after checking it is a zip within ``limits``.
+
+    Raises :class:`ArchiveError` naming the file and what to do.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ArchiveError(
+            f"{path}: not a readable zip archive ({exc}); the download is probably truncated "
+            "or corrupt. Fetch it again (a run without CAPEX_OFFLINE=1)"
+        ) from exc
+    try:
+        check_limits(archive, limits, path)
+    except ArchiveError:
+        archive.close()
+        raise
+    return archive
+
+
+def check_limits(archive: zipfile.ZipFile, limits: Limits, path: Path | str) -> None:
+    """Raise :class:`ArchiveError` when a member or the whole archive expands too far."""
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        too_big = info.file_size > limits.max_member_bytes
+        bomb = info.file_size > _RATIO_FLOOR_BYTES and ratio > limits.max_ratio
+        if too_big or bomb:
+            raise ArchiveError(
+                f"{path}: member {info.filename} expands to {info.file_size:,} bytes "
+                f"({ratio:,.0f}x its compressed size); refused as a possible zip bomb "
+                f"(limits: {limits.max_member_bytes:,} bytes, {limits.max_ratio:g}x)"
+            )
+    if total > limits.max_total_bytes:
+        raise ArchiveError(
+            f"{path}: expands to {total:,} bytes, past the {limits.max_total_bytes:,}-byte "
+            "limit; refused as a possible zip bomb"
+        )
+
+
+def archive_summary(path: Path) -> dict:
+    """A file validator for downloads: the archive opens and is within limits."""
+    with open_archive(path) as archive:
+        infos = archive.infolist()
+        return {"members": len(infos), "expanded_bytes": sum(i.file_size for i in infos)}
+
+
+def company_members(archive: zipfile.ZipFile) -> dict[int, zipfile.ZipInfo]:
+    """The ``CIK##########.json`` members by CIK (overflow pages and other files left out)."""
+    members = {}
+    for info in archive.infolist():
+        match = _MEMBER.match(info.filename)
+        if match:
+            members[int(match.group(1))] = info
+    return members
+
+
+def overflow_members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The submissions overflow pages by file name."""
+    return {i.filename: i for i in archive.infolist() if _OVERFLOW.match(i.filename)}
+
+
+class MemberError(ValueError):
+    """One member of an archive is unusable; the message names it."""
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, required_key: str) -> dict:
+    """A member parsed as a JSON object holding ``required_key``, else :class:`MemberError`.
+
+    A CRC mismatch (a corrupt archive, not a bad member) raises :class:`ArchiveError`.
+    """
+    try:
+        body = archive.read(info)
+    except zipfile.BadZipFile as exc:
+        raise ArchiveError(
+            f"{archive.filename}: member {info.filename} is corrupt ({exc}); fetch the "
+            "archive again"
+        ) from exc
+    if not body.strip():
+        raise MemberError(f"{info.filename}: empty member")
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise MemberError(f"{info.filename}: not valid JSON ({exc})") from exc
+    if not isinstance(document, dict) or not isinstance(document.get(required_key), dict):
+        raise MemberError(f"{info.filename}: not a JSON object with a {required_key!r} object")
+    return document
+
+
+def member_facts(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, cik: int, ticker: str | None
+) -> pl.DataFrame:
+    """staging.facts rows of one companyfacts member (source 'companyfacts')."""
+    document = read_member(archive, info, "facts")
+    try:
+        return normalize_companyfacts(document, ticker, cik)
+    except (AttributeError, TypeError, KeyError, ValueError, pl.exceptions.PolarsError) as exc:
+        raise MemberError(f"{info.filename}: facts of an unexpected shape ({exc})") from exc
+
+
+@dataclass
+class SubmissionsArchive:
+    """submissions.zip opened for reading: each company's document with its overflow pages."""
+
+    archive: zipfile.ZipFile
+    members: dict[int, zipfile.ZipInfo] = field(init=False)
+    overflow: dict[str, zipfile.ZipInfo] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.members = company_members(self.archive)
+        self.overflow = overflow_members(self.archive)
+
+    def document(self, cik: int) -> dict | None:
+        """The company's submissions document, None when the archive lacks it."""
+        info = self.members.get(cik)
+        return None if info is None else read_member(self.archive, info, "filings")
+
+    def page(self, name: str) -> dict:
+        """An overflow page (``filings.files`` names it)."""
+        info = self.overflow.get(name)
+        if info is None:
+            raise MemberError(f"{name}: overflow page listed but not in the archive")
+        page = json.loads(self.archive.read(info))
+        if not isinstance(page, dict) or "accessionNumber" not in page:
+            raise MemberError(f"{name}: not a submissions overflow page")
+        return page
+
+    def tickers(self) -> dict[int, str | None]:
+        """Each company's first listed ticker (None when it has none), by CIK.
+
+        Reads only the head of each member: ``tickers`` comes before the filings.
+        """
+        found: dict[int, str | None] = {}
+        for cik, info in self.members.items():
+            found[cik] = _first_ticker(self.archive, info)
+        return found
+
+
+_TICKERS = re.compile(rb'"tickers"\s*:\s*\[\s*(?:"([^"]*)")?')
+
+
+def _first_ticker(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
+    with archive.open(info) as handle:
+        head = handle.read(4096)
+    match = _TICKERS.search(head)
+    if match is None:
+        try:
+            document = json.loads(archive.read(info))
+            listed = document.get("tickers") or [None]
+            return listed[0].upper() if listed[0] else None
+        except (ValueError, AttributeError, TypeError):
+            return None
+    return match.group(1).decode().upper() if match.group(1) else None
+
+
+def company_submissions(
+    submissions: SubmissionsArchive, cik: int, ticker: str | None, since
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """staging.filings and staging.companies rows of one company from the archive."""
+    document = submissions.document(cik)
+    if document is None:
+        raise MemberError(f"CIK{cik:010d}.json: not in the submissions archive")
+    pages = [submissions.page(name) for name in overflow_pages_needed(document, since)]
+    try:
+        return (
+            filings_frame(document, pages, ticker, cik),
+            company_row(document, ticker, cik),
+        )
+    except (AttributeError, TypeError, KeyError, ValueError, pl.exceptions.PolarsError) as exc:
+        raise MemberError(
+            f"CIK{cik:010d}.json: submissions of an unexpected shape ({exc})"
+        ) from exc
+
+
+def iter_members(
+    archive: zipfile.ZipFile, ciks: set[int] | None
+) -> Iterator[tuple[int, zipfile.ZipInfo]]:
+    """The company members, by CIK order, limited to ``ciks`` when given."""
+    members = company_members(archive)
+    for cik in sorted(members):
+        if ciks is None or cik in ciks:
+            yield cik, members[cik]
+
+
+@dataclass(frozen=True)
+class FactsBatch:
+    """staging.facts rows of some companies of the archive, and the members skipped."""
+
+    frame: pl.DataFrame | None
+    landed: list[int]
+    skipped: dict[str, str]
+
+
+def normalize_members(
+    path: Path | str, members: list[tuple[int, str | None]], limits: Limits = Limits()
+) -> FactsBatch:
+    """The companyfacts members of ``members`` (CIK, ticker) as one frame of facts.
+
+    A bad member is left out and reported in ``skipped`` (name → reason).
+    """
+    frames, landed, skipped = [], [], {}
+    with open_archive(Path(path), limits) as archive:
+        by_cik = company_members(archive)
+        for cik, ticker in members:
+            info = by_cik[cik]
+            try:
+                frames.append(member_facts(archive, info, cik, ticker))
+                landed.append(cik)
+            except MemberError as exc:
+                skipped[info.filename] = str(exc)
+    frame = pl.concat(frames, how="vertical") if frames else None
+    return FactsBatch(frame, landed, skipped)
+
+
+def _normalize_to_file(
+    path: str, members: list[tuple[int, str | None]], out: str, limits: Limits
+) -> tuple[str | None, list[int], dict[str, str]]:
+    """Worker process: normalize members and leave the rows in an Arrow IPC file."""
+    batch = normalize_members(path, members, limits)
+    if batch.frame is None:
+        return None, batch.landed, batch.skipped
+    batch.frame.write_ipc(out, compression="uncompressed")
+    return out, batch.landed, batch.skipped
+
+
+def plan_batches(
+    archive: zipfile.ZipFile,
+    tickers: dict[int, str | None],
+    ciks: set[int] | None,
+    batch_bytes: int,
+) -> list[list[tuple[int, str | None]]]:
+    """Members grouped into batches of about ``batch_bytes`` of JSON each, by CIK order."""
+    batches: list[list[tuple[int, str | None]]] = [[]]
+    size = 0
+    for cik, info in iter_members(archive, ciks):
+        if size >= batch_bytes:
+            batches.append([])
+            size = 0
+        batches[-1].append((cik, tickers.get(cik)))
+        size += info.file_size
+    return [b for b in batches if b]
+
+
+def companyfacts_batches(
+    path: Path,
+    tickers: dict[int, str | None],
+    ciks: set[int] | None = None,
+    *,
+    workers: int = 1,
+    batch_bytes: int = 64 << 20,
+    limits: Limits = Limits(),
+) -> Iterator[FactsBatch]:
+    """Every companyfacts member of the archive at ``path`` as batches of staging.facts rows.
+
+    ``ciks`` limits the companies (None: all). With ``workers`` > 1 the batches are
+    normalized in that many processes (JSON parsing holds the GIL) and handed back as
+    memory-mapped Arrow files; peak memory stays about ``workers`` batches whatever the
+    size of the archive.
+    """
+    with open_archive(path, limits) as archive:
+        batches = plan_batches(archive, tickers, ciks, batch_bytes)
+    if workers <= 1 or len(batches) <= 1:
+        for members in batches:
+            batch = normalize_members(path, members, limits)
+            yield batch
+        return
+    yield from _parallel_batches(path, batches, workers, limits)
+
+
+def _parallel_batches(
+    path: Path, batches: list, workers: int, limits: Limits
+) -> Iterator[FactsBatch]:
+    import multiprocessing
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the parent holds polars' and DuckDB's thread pools
+    context = multiprocessing.get_context("spawn")
+    with (
+        tempfile.TemporaryDirectory(prefix="capex-bulk-") as tmp,
+        ProcessPoolExecutor(workers, mp_context=context) as pool,
+    ):
+        futures = [
+            pool.submit(_normalize_to_file, str(path), members, f"{tmp}/{n}.arrow", limits)
+            for n, members in enumerate(batches)
+        ]
+        for future in futures:
+            out, landed, skipped = future.result()
+            frame = pl.read_ipc(out, memory_map=True) if out else None
+            yield FactsBatch(frame, landed, skipped)
+            del frame
+            if out:
+                Path(out).unlink()
+
+
+class ArchiveDocuments:
+    """The two stored archives, read as per-company documents for the companies followed.
+
+    A document read from an archive is a :class:`Fetched` whose ``document`` is the
+    archive's raw/ version, so lineage (raw.manifest) names the file it came from.
+    """
+
+    def __init__(self, companyfacts: Fetched, submissions: Fetched, limits: Limits = Limits()):
+        self.companyfacts_archive = companyfacts
+        self.submissions_archive = submissions
+        self._facts = open_archive(companyfacts.document.path, limits)
+        self._facts_members = company_members(self._facts)
+        self.submissions = SubmissionsArchive(open_archive(submissions.document.path, limits))
+
+    def __enter__(self) -> ArchiveDocuments:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._facts.close()
+        self.submissions.archive.close()
+
+    def submissions_of(self, cik: int) -> Fetched | None:
+        """The company's submissions document, None when the archive lacks the company."""
+        document = self.submissions.document(cik)
+        if document is None:
+            return None
+        return Fetched(self.submissions_archive.document, document, False)
+
+    def submissions_page(self, name: str) -> Fetched:
+        return Fetched(self.submissions_archive.document, self.submissions.page(name), False)
+
+    def companyfacts_of(self, cik: int) -> Fetched | None:
+        """The company's companyfacts document, None when the archive lacks the company."""
+        info = self._facts_members.get(cik)
+        if info is None:
+            return None
+        document = read_member(self._facts, info, "facts")
+        return Fetched(self.companyfacts_archive.document, document, False)
+
+    def tickers(self) -> dict[int, str | None]:
+        """Each company's ticker (None without one), by CIK, for every company of both."""
+        found: dict[int, str | None] = dict.fromkeys(self._facts_members)
+        found.update(self.submissions.tickers())
+        return found
+
+
+def fetch_archives(client: SecClient) -> ArchiveDocuments:
+    """Both archives, fetched (or, offline, read) into raw/, opened for reading."""
+    facts = client.www.download(COMPANYFACTS_ARCHIVE, archive_summary)
+    submissions = client.www.download(SUBMISSIONS_ARCHIVE, archive_summary)
+    return ArchiveDocuments(facts, submissions)
+
+
+def stored_archives(settings: Settings, store: RawStore) -> ArchiveDocuments:
+    """The archives as raw/ holds them (no network): what the landing steps read."""
+    return fetch_archives(SecClient(settings, store, offline=True))

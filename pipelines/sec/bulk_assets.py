@@ -1,0 +1,267 @@
+"""The SEC assets of CAPEX_UNIVERSE=all: every filer, from SEC's two nightly bulk archives.
+
+Partitioning: the ~10,000 filers are *not* Dagster partitions. ``raw/sec_bulk_archives``
+fetches the two archives (two conditional GETs), and ``staging/facts``,
+``staging/filings`` and ``staging/companies`` are single assets that land every company of
+the archives in one transaction, reporting each skipped company (member name and reason)
+in their metadata and in a warning check. The company partitions remain for the companies
+followed closely (pipelines/seeds/companies.csv or CAPEX_TICKERS): ``raw/sec_documents``
+still fetches their 10-K/10-Q XBRL documents (segments, share classes), reading their
+submissions from the archive instead of asking SEC per company.
+"""
+
+import os
+
+import dagster as dg
+import polars as pl
+
+from pipelines.core.manifest import record_manifest
+from pipelines.core.partitions import universe
+from pipelines.core.resources import CapexResource
+from pipelines.sec.assets import (
+    BULK_ARCHIVES,
+    COMPANIES,
+    FACTS,
+    FILINGS,
+    SEC_DOCUMENTS,
+    sec_documents_asset,
+)
+from pipelines.sec.bulk import (
+    ArchiveDocuments,
+    MemberError,
+    company_submissions,
+    companyfacts_batches,
+    fetch_archives,
+    stored_archives,
+)
+from pipelines.sec.client import SecClient, company_documents
+from pipelines.sec.facts import FACTS_DDL, FACTS_INSERT_SELECT, company_facts
+from pipelines.sec.submissions import COMPANIES_DDL, FILINGS_DDL
+
+
+@dg.asset(
+    key=BULK_ARCHIVES,
+    pool="sec",
+    group_name="sec",
+    kinds={"python"},
+    description=(
+        "SEC's nightly companyfacts.zip and submissions.zip (every filer), streamed to raw/ "
+        "with a conditional GET: an unchanged archive is not downloaded again. A truncated "
+        "archive or a zip bomb is refused before it is stored."
+    ),
+)
+def sec_bulk_archives(
+    context: dg.AssetExecutionContext, capex: CapexResource
+) -> dg.MaterializeResult:
+    client = SecClient(capex.settings, capex.store, log=context.log.info)
+    with fetch_archives(client) as archives:
+        fetched = [archives.companyfacts_archive, archives.submissions_archive]
+        companies = len(archives.tickers())
+    with capex.warehouse.connect() as con:
+        record_manifest(con, capex.store, [f.document.key for f in fetched])
+    return dg.MaterializeResult(
+        metadata={
+            "companies": companies,
+            "members": dg.MetadataValue.json(
+                {f.document.url: f.parsed["members"] for f in fetched}
+            ),
+            "downloaded": dg.MetadataValue.json({f.document.url: f.downloaded for f in fetched}),
+            "bytes_downloaded": dg.MetadataValue.int(client.bytes_downloaded),
+            "bytes_stored": dg.MetadataValue.int(sum(f.document.bytes for f in fetched)),
+        }
+    )
+
+
+def _stored_archives(capex: CapexResource) -> tuple[SecClient, ArchiveDocuments]:
+    return SecClient(capex.settings, capex.store, offline=True), stored_archives(
+        capex.settings, capex.store
+    )
+
+
+def _selected(capex: CapexResource, archives: ArchiveDocuments):
+    """Tickers by CIK (followed companies' own tickers win), followed companies, CIK filter."""
+    followed = {c.cik: c for c in universe().values()}
+    tickers = archives.tickers()
+    tickers.update({cik: c.ticker for cik, c in followed.items()})
+    # CAPEX_TICKERS narrows the universe to those companies
+    only = set(followed) if capex.settings.tickers else None
+    return tickers, followed, only
+
+
+def _skipped_check(asset: dg.AssetKey, skipped: dict[str, str]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name="no_skipped_companies",
+        passed=not skipped,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"skipped": dg.MetadataValue.json(skipped)},
+    )
+
+
+def _replace_companies(con, table: str, frame: pl.DataFrame, ciks: list[int], select: str) -> int:
+    """Replace the rows of the companies ``ciks`` by ``frame`` (one CIK range: zone maps
+    keep the delete from scanning the table)."""
+    if ciks:
+        con.execute(
+            f"DELETE FROM {table} WHERE cik BETWEEN ? AND ? AND list_contains(?, cik)",
+            [min(ciks), max(ciks), ciks],
+        )
+    if frame is None or not frame.height:
+        return 0
+    con.register("_incoming", frame.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME {select.replace('{source}', '_incoming')}")
+    finally:
+        con.unregister("_incoming")
+    return frame.height
+
+
+def _drop_the_rest(con, table: str, keep: set[int]) -> None:
+    """Delete the companies no longer selected (skipped companies are in ``keep``)."""
+    con.execute(f"DELETE FROM {table} WHERE NOT list_contains(?, cik)", [sorted(keep)])
+
+
+def _followed_facts(client, archives, followed, since):
+    """Facts of the companies followed closely, by CIK; failures by ticker."""
+    frames, failed = {}, {}
+    for cik, company in followed.items():
+        try:
+            documents = company_documents(client, company, since, archives=archives)
+            frames[cik] = company_facts(documents)
+        except ValueError as exc:  # MemberError, FetchError (RuntimeError) below
+            failed[company.ticker] = str(exc)
+        except RuntimeError as exc:
+            failed[company.ticker] = str(exc)
+    return frames, failed
+
+
+@dg.asset(
+    key=FACTS,
+    deps=[BULK_ARCHIVES, SEC_DOCUMENTS],
+    group_name="sec",
+    kinds={"polars", "duckdb"},
+    description=(
+        "Every XBRL fact of every company of SEC's companyfacts archive (CAPEX_UNIVERSE=all), "
+        "plus, for the companies followed closely, their 10-K/10-Q XBRL documents. A company "
+        "whose member is unusable is skipped, named in the metadata, and keeps its previous rows."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_skipped_companies",
+            asset=FACTS,
+            description="Every company of the archive landed (warning only).",
+        )
+    ],
+)
+def universe_facts(context: dg.AssetExecutionContext, capex: CapexResource):
+    client, archives = _stored_archives(capex)
+    with archives:
+        tickers, followed, only = _selected(capex, archives)
+        frames, skipped = _followed_facts(client, archives, followed, capex.settings.since)
+        path = archives.companyfacts_archive.document.path
+    others = (only or set(tickers)) - set(followed)
+    keep = set(followed)  # a failed followed company keeps its rows
+    rows = 0
+    with capex.warehouse.connect() as con:
+        con.execute(FACTS_DDL)
+        for cik, frame in frames.items():
+            rows += _replace_companies(con, "staging.facts", frame, [cik], FACTS_INSERT_SELECT)
+        for batch in companyfacts_batches(path, tickers, others, workers=_workers()):
+            skipped.update(batch.skipped)
+            rows += _replace_companies(
+                con, "staging.facts", batch.frame, batch.landed, FACTS_INSERT_SELECT
+            )
+            keep.update(batch.landed)
+        keep.update(others - keep)  # skipped members keep their previous rows too
+        _drop_the_rest(con, "staging.facts", keep)
+    landed = len(frames) + len(others) - (len(skipped) - (len(followed) - len(frames)))
+    context.log.info(f"staging.facts: {rows:,} rows of {landed:,} companies")
+    yield dg.MaterializeResult(
+        asset_key=FACTS,
+        metadata={"rows": rows, "companies": landed, "skipped": dg.MetadataValue.json(skipped)},
+    )
+    yield _skipped_check(FACTS, skipped)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            FILINGS,
+            deps=[BULK_ARCHIVES],
+            kinds={"polars", "duckdb"},
+            description="Every filing of every company of SEC's submissions archive "
+            "(CAPEX_UNIVERSE=all), with its primary document's URL.",
+        ),
+        dg.AssetSpec(
+            COMPANIES,
+            deps=[BULK_ARCHIVES],
+            kinds={"duckdb"},
+            description="Name, ticker (null when SEC lists none), fiscal year end and "
+            "industry of every company of SEC's submissions archive.",
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_skipped_companies",
+            asset=COMPANIES,
+            description="Every company of the archive landed (warning only).",
+        )
+    ],
+    group_name="sec",
+)
+def universe_filings(context: dg.AssetExecutionContext, capex: CapexResource):
+    _client, archives = _stored_archives(capex)
+    skipped: dict[str, str] = {}
+    filings_rows = companies = 0
+    since = capex.settings.since
+    with archives, capex.warehouse.connect() as con:
+        tickers, _followed, only = _selected(capex, archives)
+        con.execute(FILINGS_DDL)
+        con.execute(COMPANIES_DDL)
+        wanted = sorted(only or set(archives.submissions.members))
+        keep = set(wanted)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            filings, rows = [], []
+            for cik in chunk:
+                try:
+                    frame, row = company_submissions(
+                        archives.submissions, cik, tickers.get(cik), since
+                    )
+                except MemberError as exc:
+                    skipped[f"CIK{cik:010d}.json"] = str(exc)
+                    continue
+                filings.append(frame)
+                rows.append(row)
+            landed = [r["cik"][0] for r in rows]
+            filings_rows += _replace_companies(
+                con, "staging.filings", _concat(filings), landed, "SELECT * FROM {source}"
+            )
+            companies += _replace_companies(
+                con, "staging.companies", _concat(rows), landed, "SELECT * FROM {source}"
+            )
+        _drop_the_rest(con, "staging.filings", keep)
+        _drop_the_rest(con, "staging.companies", keep)
+    context.log.info(f"staging.filings: {filings_rows:,} rows of {companies:,} companies")
+    yield dg.MaterializeResult(asset_key=FILINGS, metadata={"rows": filings_rows})
+    yield dg.MaterializeResult(
+        asset_key=COMPANIES,
+        metadata={"rows": companies, "skipped": dg.MetadataValue.json(skipped)},
+    )
+    yield _skipped_check(COMPANIES, skipped)
+
+
+def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
+    return pl.concat(frames, how="vertical") if frames else None
+
+
+def _workers() -> int:
+    """Processes for parsing: one per core (JSON parsing holds the GIL)."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+# raw/sec_bulk_archives runs first (its own job), then raw/sec_documents per followed company,
+# then the landing of the whole universe.
+ARCHIVE_ASSETS = [sec_bulk_archives]
+COMPANY_ASSETS = [sec_documents_asset(archives=True)]
+UNIVERSE_ASSETS = [universe_facts, universe_filings]
