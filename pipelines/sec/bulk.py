@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +134,7 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, required_key: s
     """
     try:
         body = archive.read(info)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise ArchiveError(
             f"{archive.filename}: member {info.filename} is corrupt ({exc}); fetch the "
             "archive again"

@@ -154,3 +154,24 @@ def test_offline_rebuild_gives_the_same_rows(universe_run, fake_sec):
     assert len(fake_sec.hits) == already, "offline mode must not touch the network"
     rebuilt = _table_rows(workdir / "offline" / "capex.duckdb")
     assert rebuilt == _table_rows(workdir / "warehouse" / "capex.duckdb")
+
+
+def test_a_truncated_archive_fails_the_fetch_and_keeps_the_rows(universe_run, fake_sec):
+    """A download cut short is refused before it is stored: the step fails naming the URL and
+    the tables keep the rows landed from the previous archive."""
+    workdir, env, _run, _statuses = universe_run
+    warehouse = workdir / "warehouse" / "capex.duckdb"
+    before = _table_rows(warehouse)
+    good = fake_sec.extra[COMPANYFACTS_ZIP]
+    fake_sec.extra[COMPANYFACTS_ZIP] = good[: len(good) // 3]
+    try:
+        result = run_capex(env, "run", "--universe", "all")
+    finally:
+        fake_sec.extra[COMPANYFACTS_ZIP] = good
+    assert result.returncode == 1
+    assert "sec_archives_refresh" in result.stdout and "FAILED" in result.stdout
+    assert f"{fake_sec.base_url}{COMPANYFACTS_ZIP}: " in result.stdout
+    assert "not a readable zip archive" in result.stdout
+    assert _table_rows(warehouse) == before
+    folder = workdir / "raw" / "sec-www" / "Archives/edgar/daily-index/xbrl/companyfacts.zip"
+    assert len(list(folder.glob("*.body"))) == 1
