@@ -16,12 +16,13 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from pipelines.core import tables
 from pipelines.core.partitions import company_partitions
 from pipelines.core.resources import CapexResource
 
-FACTS = dg.AssetKey(["staging", "facts"])
-FILINGS = dg.AssetKey(["staging", "filings"])
-COMPANIES = dg.AssetKey(["staging", "companies"])
+FACTS = tables.FACTS.key
+FILINGS = tables.FILINGS.key
+COMPANIES = tables.COMPANIES.key
 
 LONGEST_QUARTER_DAYS = 98
 TEN_Q_DUE_DAYS = 40
