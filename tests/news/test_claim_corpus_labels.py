@@ -250,6 +250,23 @@ def test_verdict_mix(corpus):
     assert any(f["bound"] for f in labelled if f["verdict"] == "dropped")
 
 
+def test_a_dropped_threshold_sits_beside_its_exact_figure(corpus):
+    """A dropped threshold ("passed $40 billion, reaching $43.2 billion") has its exact figure."""
+    subject = ("ticker", "group", "segment", "metric", "fiscal_year", "fiscal_quarter")
+    for case in corpus:
+        for fig in case["figures"]:
+            if fig["verdict"] != "dropped" or fig["bound"] is None or fig["metric"] is None:
+                continue
+            exact = [
+                other
+                for other in case["figures"]
+                if other["bound"] is None
+                and other["verdict"] != "dropped"
+                and all(other[key] == fig[key] for key in subject)
+            ]
+            assert exact, f"{case['id']} {fig['text']!r}: no exact figure for the dropped bound"
+
+
 @pytest.fixture(scope="module")
 def filings(built_warehouse: Path):
     """The recorded filings, as built into a warehouse by ``capex run``."""
