@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from pipelines.core.config import ConfigError, load_settings
+from pipelines.core.config import ConfigError, Settings, load_settings, with_overrides
 
 EPILOG = """\
 examples:
@@ -23,15 +23,15 @@ Settings come from environment variables (README, 'Environment variables').
 """
 
 
-def _apply_overrides(args: argparse.Namespace) -> None:
-    if getattr(args, "tickers", None):
-        os.environ["CAPEX_TICKERS"] = args.tickers
-    if getattr(args, "offline", False):
-        os.environ["CAPEX_OFFLINE"] = "1"
-    if getattr(args, "since", None):
-        os.environ["CAPEX_SINCE"] = args.since
-    if getattr(args, "universe", None):
-        os.environ["CAPEX_UNIVERSE"] = args.universe
+def _settings(args: argparse.Namespace) -> Settings:
+    """The environment's settings with this command's flags over them."""
+    return with_overrides(
+        load_settings(),
+        tickers=getattr(args, "tickers", None),
+        since=getattr(args, "since", None),
+        offline=True if getattr(args, "offline", False) else None,
+        universe=getattr(args, "universe", None),
+    )
 
 
 def _failure_messages(result) -> list[str]:
@@ -49,7 +49,7 @@ def _metadata_text(evaluation) -> str:
     return ", ".join(f"{k}={getattr(v, 'value', v)}" for k, v in evaluation.metadata.items())
 
 
-# Companies of the universe (CAPEX_UNIVERSE=all) are summed up in one line beyond this many.
+# Beyond this many companies (CAPEX_UNIVERSE=all) only the followed ones are listed.
 SUMMARY_MAX_ROWS = 40
 
 SUMMARY_SQL = """
@@ -68,19 +68,17 @@ ORDER BY name
 """
 
 
-def _print_company_summary(published) -> None:
-    """Facts per company in the published warehouse, and each company's latest quarter."""
+def _print_company_summary(published, followed: list[int]) -> None:
+    """Facts per company in the published warehouse, and each company's latest quarter
+    (only the ``followed`` CIKs when the universe is larger than a screen)."""
     import duckdb
 
     from pipelines.core.warehouse import connect_published
-
-    from pipelines.core.partitions import universe
 
     con = connect_published(published)
     try:
         companies = con.execute("SELECT count(*) FROM staging.companies").fetchone()[0]
         everyone = companies <= SUMMARY_MAX_ROWS
-        followed = [c.cik for c in universe().values()]
         rows = con.execute(SUMMARY_SQL, [everyone, followed]).fetchall()
     except duckdb.Error:
         return  # tables not built (every company failed): the failures say why
@@ -96,15 +94,14 @@ def _print_company_summary(published) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialise every asset for every selected company, through Dagster."""
-    _apply_overrides(args)
-    settings = load_settings()
+    settings = _settings(args)
     if not settings.offline:
         from pipelines.sec.client import check_user_agent
 
         check_user_agent(settings.sec_user_agent)
     import dagster as dg
 
-    from pipelines import definitions
+    from pipelines.definitions import build_code_location
 
     instance = (
         dg.DagsterInstance.get()
@@ -113,11 +110,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     level = "INFO" if args.verbose else "WARNING"
     run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
-    plan = [
-        (job_name, key)
-        for job_name, partitions in definitions.RUN_PLAN
-        for key in (partitions.get_partition_keys() if partitions else [None])
-    ]
+    location = build_code_location(settings)
+    plan = location.run_plan()
     failures: list[tuple[str, str]] = []
     warnings: list[str] = []
     started = time.monotonic()
@@ -127,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         label = f"{job_name}[{key}]" if key else job_name
         print(f"[{number}/{len(plan)}] {label} ... ", end="", flush=True)
         step_started = time.monotonic()
-        job = definitions.defs.resolve_job_def(job_name)
+        job = location.definitions.resolve_job_def(job_name)
         result = job.execute_in_process(
             partition_key=key, instance=instance, raise_on_error=False, run_config=run_config
         )
@@ -158,7 +152,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"  {warning}")
     if settings.warehouse.exists():
-        _print_company_summary(settings.warehouse)
+        from pipelines.sec.partitions import universe
+
+        _print_company_summary(settings.warehouse, [c.cik for c in universe(settings).values()])
         print(
             f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
             f"(file {settings.warehouse})"
@@ -215,10 +211,9 @@ def cmd_publish(_args: argparse.Namespace) -> int:
 
 
 def cmd_companies(args: argparse.Namespace) -> int:
-    _apply_overrides(args)
-    from pipelines.core.partitions import universe
+    from pipelines.sec.partitions import universe
 
-    for company in universe().values():
+    for company in universe(_settings(args)).values():
         print(f"{company.ticker:8} {company.cik:>10}  {company.name}")
     return 0
 

@@ -15,8 +15,8 @@ import os
 import dagster as dg
 import polars as pl
 
+from pipelines.core import tables
 from pipelines.core.manifest import record_manifest
-from pipelines.core.partitions import universe
 from pipelines.core.resources import CapexResource
 from pipelines.sec.assets import (
     BULK_ARCHIVES,
@@ -35,8 +35,9 @@ from pipelines.sec.bulk import (
     stored_archives,
 )
 from pipelines.sec.client import SecClient, company_documents
-from pipelines.sec.facts import FACTS_DDL, FACTS_INSERT_SELECT, company_facts
-from pipelines.sec.submissions import COMPANIES_DDL, FILINGS_DDL
+from pipelines.sec.company_facts import company_facts
+from pipelines.sec.facts import FACTS_INSERT_SELECT
+from pipelines.sec.partitions import universe
 
 
 @dg.asset(
@@ -80,7 +81,7 @@ def _stored_archives(capex: CapexResource) -> tuple[SecClient, ArchiveDocuments]
 
 def _selected(capex: CapexResource, archives: ArchiveDocuments):
     """Tickers by CIK (followed companies' own tickers win), followed companies, CIK filter."""
-    followed = {c.cik: c for c in universe().values()}
+    followed = {c.cik: c for c in universe(capex.settings).values()}
     tickers = archives.tickers()
     tickers.update({cik: c.ticker for cik, c in followed.items()})
     # CAPEX_TICKERS narrows the universe to those companies
@@ -163,7 +164,7 @@ def universe_facts(context: dg.AssetExecutionContext, capex: CapexResource):
     keep = set(followed)  # a failed followed company keeps its rows
     rows = 0
     with capex.warehouse.connect() as con:
-        con.execute(FACTS_DDL)
+        con.execute(tables.FACTS.ddl())
         for cik, frame in frames.items():
             rows += _replace_companies(con, "staging.facts", frame, [cik], FACTS_INSERT_SELECT)
         for batch in companyfacts_batches(path, tickers, others, workers=_workers()):
@@ -216,8 +217,8 @@ def universe_filings(context: dg.AssetExecutionContext, capex: CapexResource):
     since = capex.settings.since
     with archives, capex.warehouse.connect() as con:
         tickers, _followed, only = _selected(capex, archives)
-        con.execute(FILINGS_DDL)
-        con.execute(COMPANIES_DDL)
+        con.execute(tables.FILINGS.ddl())
+        con.execute(tables.COMPANIES.ddl())
         wanted = sorted(only or set(archives.submissions.members))
         keep = set(wanted)
         for start in range(0, len(wanted), 500):
@@ -263,5 +264,9 @@ def _workers() -> int:
 # raw/sec_bulk_archives runs first (its own job), then raw/sec_documents per followed company,
 # then the landing of the whole universe.
 ARCHIVE_ASSETS = [sec_bulk_archives]
-COMPANY_ASSETS = [sec_documents_asset(archives=True)]
 UNIVERSE_ASSETS = [universe_facts, universe_filings]
+
+
+def build_company_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The per-company step of CAPEX_UNIVERSE=all: the followed companies' filing documents."""
+    return [sec_documents_asset(partitions, archives=True)]
