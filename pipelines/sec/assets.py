@@ -15,8 +15,7 @@ import dagster as dg
 from pipelines.core import tables
 from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
-from pipelines.sec.bulk import stored_archives
-from pipelines.sec.client import SecClient, company_documents
+from pipelines.sec.client import SecClient, company_documents, stored_archives
 from pipelines.sec.company_facts import company_facts
 from pipelines.sec.facts import FACTS_INSERT_SELECT
 from pipelines.sec.partitions import universe

@@ -25,10 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.core.config import Settings
 from pipelines.core.http import Fetched
-from pipelines.core.rawstore import RawStore
-from pipelines.sec.client import SecClient
 from pipelines.sec.companyfacts import normalize_companyfacts
 from pipelines.sec.submissions import company_row, filings_frame, overflow_pages_needed
 
@@ -400,15 +397,3 @@ class ArchiveDocuments:
         found: dict[int, str | None] = dict.fromkeys(self._facts_members)
         found.update(self.submissions.tickers())
         return found
-
-
-def fetch_archives(client: SecClient) -> ArchiveDocuments:
-    """Both archives, fetched (or, offline, read) into raw/, opened for reading."""
-    facts = client.www.download(COMPANYFACTS_ARCHIVE, archive_summary)
-    submissions = client.www.download(SUBMISSIONS_ARCHIVE, archive_summary)
-    return ArchiveDocuments(facts, submissions)
-
-
-def stored_archives(settings: Settings, store: RawStore) -> ArchiveDocuments:
-    """The archives as raw/ holds them (no network): what the landing steps read."""
-    return fetch_archives(SecClient(settings, store, offline=True))

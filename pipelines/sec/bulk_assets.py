@@ -31,10 +31,8 @@ from pipelines.sec.bulk import (
     MemberError,
     company_submissions,
     companyfacts_batches,
-    fetch_archives,
-    stored_archives,
 )
-from pipelines.sec.client import SecClient, company_documents
+from pipelines.sec.client import SecClient, company_documents, fetch_archives, stored_archives
 from pipelines.sec.company_facts import company_facts
 from pipelines.sec.facts import FACTS_INSERT_SELECT
 from pipelines.sec.partitions import universe

@@ -19,7 +19,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -27,14 +26,17 @@ from pipelines.core.config import ConfigError, Settings
 from pipelines.core.http import Fetched, Fetcher, expect_json
 from pipelines.core.rawstore import RawStore
 from pipelines.core.universe import Company, parse_company_tickers
+from pipelines.sec.bulk import (
+    COMPANYFACTS_ARCHIVE,
+    SUBMISSIONS_ARCHIVE,
+    ArchiveDocuments,
+    archive_summary,
+)
 from pipelines.sec.submissions import (
     filings_frame,
     overflow_pages_needed,
     periodic_filings,
 )
-
-if TYPE_CHECKING:
-    from pipelines.sec.bulk import ArchiveDocuments
 
 USER_AGENT_HELP = (
     "SEC requires a User-Agent that names you and gives a contact e-mail address. "
@@ -234,3 +236,15 @@ def company_documents(
             f"{filing['accession']} ({fetched.document.bytes:,} bytes)"
         )
     return CompanyDocuments(company, submissions, pages, companyfacts, filings, documents)
+
+
+def fetch_archives(client: SecClient) -> ArchiveDocuments:
+    """SEC's two bulk archives, fetched (or, offline, read) into raw/, opened for reading."""
+    facts = client.www.download(COMPANYFACTS_ARCHIVE, archive_summary)
+    submissions = client.www.download(SUBMISSIONS_ARCHIVE, archive_summary)
+    return ArchiveDocuments(facts, submissions)
+
+
+def stored_archives(settings: Settings, store: RawStore) -> ArchiveDocuments:
+    """The archives as raw/ holds them (no network): what the landing steps read."""
+    return fetch_archives(SecClient(settings, store, offline=True))
