@@ -98,7 +98,8 @@ class Warehouse:
         else:
             con.execute(f"DELETE FROM {table.name}")
         if frame.height:
-            con.register("_incoming", frame.to_arrow())
+            # newest Arrow layout (string views): handed to DuckDB without a copy
+            con.register("_incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
             try:
                 query = select.replace("{source}", "_incoming")
                 con.execute(f"INSERT INTO {table.name} BY NAME {query}")

@@ -37,6 +37,9 @@ SUBMISSIONS_ARCHIVE = "/Archives/edgar/daily-index/bulkdata/submissions.zip"
 MAX_RATIO = 100
 MAX_MEMBER_BYTES = 1 << 30
 MAX_TOTAL_BYTES = 200 << 30
+# DuckDB's memory while landing the universe: the whole archive goes in one transaction, and
+# DuckDB spills to disk past this instead of growing with the number of companies.
+DUCKDB_MEMORY_LIMIT = "1GB"
 # Members below this size are not held to the ratio (tiny JSON compresses oddly well).
 _RATIO_FLOOR_BYTES = 1 << 20
 

@@ -27,6 +27,7 @@ from pipelines.sec.assets import (
     sec_documents_asset,
 )
 from pipelines.sec.bulk import (
+    DUCKDB_MEMORY_LIMIT,
     ArchiveDocuments,
     MemberError,
     company_submissions,
@@ -107,7 +108,7 @@ def _replace_companies(con, table: str, frame: pl.DataFrame, ciks: list[int], se
         )
     if frame is None or not frame.height:
         return 0
-    con.register("_incoming", frame.to_arrow())
+    con.register("_incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         con.execute(f"INSERT INTO {table} BY NAME {select.replace('{source}', '_incoming')}")
     finally:
@@ -162,6 +163,7 @@ def universe_facts(context: dg.AssetExecutionContext, capex: CapexResource):
     keep = set(followed)  # a failed followed company keeps its rows
     rows = 0
     with capex.warehouse.connect() as con:
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         con.execute(tables.FACTS.ddl())
         for cik, frame in frames.items():
             rows += _replace_companies(con, "staging.facts", frame, [cik], FACTS_INSERT_SELECT)

@@ -1,0 +1,176 @@
+"""Benchmark: SEC's companyfacts.zip of N companies → staging.facts (not a test).
+
+Builds an archive of N synthetic companies from the recorded companyfacts in
+../shared/fixtures/sec/companyfacts*/ (each a recorded document with its CIK rewritten), then
+lands it into a fresh DuckDB file two ways, each in a fresh subprocess:
+
+* ``python``: the pipeline's path (:func:`pipelines.sec.bulk.companyfacts_batches`): members
+  read in place from the zip, ``json`` + polars in one worker process per core, Arrow handed to
+  DuckDB batch by batch;
+* ``duckdb``: members of a batch (16 MB; even so, above the pipeline's 1 GB DuckDB memory
+  limit, so it runs without it) extracted to a temporary folder and read by DuckDB's
+  ``read_json`` with an explicit schema (facts as nested MAPs), then unnested in SQL.
+
+Prints, per N and path: seconds, MB/s of JSON (uncompressed), rows, peak RSS of the parent and
+of the largest worker, CPU seconds (all processes; MB per CPU-second is what an unloaded
+machine would give per core), and whether both paths landed the same rows (count and sum of values).
+Targets (issue 13): ≥ 75 MB/s on 2 cores, peak RSS < 2 GB whatever N. The machine may be shared:
+the load average is printed beside the numbers.
+
+    .venv/bin/python bench/bench_bulk.py            # N = 100
+    .venv/bin/python bench/bench_bulk.py --n 100 1000 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "sec"
+
+CHILD = r"""
+import json, os, resource, sys, time
+from pathlib import Path
+import duckdb
+import polars as pl
+from pipelines.core import tables
+from pipelines.sec.bulk import (DUCKDB_MEMORY_LIMIT, companyfacts_batches, company_members,
+                                open_archive, plan_batches)
+from pipelines.sec.facts import FACTS_INSERT_SELECT
+
+archive, database, path_kind = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+con = duckdb.connect(database)
+if path_kind == "python":  # read_json of nested maps needs more than the limit (see README)
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+con.execute("CREATE SCHEMA staging")
+con.execute(tables.FACTS.ddl())
+workers = len(os.sched_getaffinity(0))
+started = time.perf_counter()
+if path_kind == "python":
+    rows = 0
+    for batch in companyfacts_batches(archive, {}, workers=workers):
+        if batch.frame is not None:
+            con.register("_incoming", batch.frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+            con.execute("INSERT INTO staging.facts BY NAME "
+                        + FACTS_INSERT_SELECT.replace("{source}", "_incoming"))
+            con.unregister("_incoming")
+else:
+    import tempfile
+    schema = ("MAP(VARCHAR, MAP(VARCHAR, STRUCT(label VARCHAR, description VARCHAR, "
+              "units MAP(VARCHAR, STRUCT(\"start\" VARCHAR, \"end\" VARCHAR, val VARCHAR, "
+              "accn VARCHAR, fy INTEGER, fp VARCHAR, form VARCHAR, filed VARCHAR, "
+              "frame VARCHAR)[]))))")
+    sql = f'''
+    INSERT INTO staging.facts BY NAME
+    WITH docs AS (
+        SELECT cik, facts FROM read_json(?, columns = {{cik: 'BIGINT', facts: '{schema}'}},
+                                         format = 'auto', maximum_object_size = 1073741824)),
+    t AS (SELECT cik, unnest(map_entries(facts)) AS t FROM docs),
+    c AS (SELECT cik, t.key AS taxonomy, unnest(map_entries(t.value)) AS c FROM t),
+    u AS (SELECT cik, taxonomy, c.key AS concept, unnest(map_entries(c.value.units)) AS u FROM c),
+    f AS (SELECT cik, taxonomy, concept, u.key AS unit, unnest(u.value) AS f FROM u)
+    SELECT NULL AS ticker, cik, taxonomy, concept, unit,
+           CAST(f.start AS DATE) AS period_start, CAST(f."end" AS DATE) AS period_end,
+           CAST(f.val AS DECIMAL(38, 10)) AS value, NULL AS decimals, f.accn AS accession,
+           f.form, f.fy AS fiscal_year, f.fp AS fiscal_period, CAST(f.filed AS DATE) AS filed,
+           f.frame, NULL AS dimensions, 'companyfacts' AS source
+    FROM f
+    '''
+    with open_archive(archive) as zf:
+        members = company_members(zf)
+        for batch in plan_batches(zf, {}, None, 16 << 20):
+            with tempfile.TemporaryDirectory() as tmp:
+                files = [zf.extract(members[cik], tmp) for cik, _ in batch]
+                con.execute(sql, [files])
+seconds = time.perf_counter() - started
+rows, total = con.execute("SELECT count(*), sum(value)::VARCHAR FROM staging.facts").fetchone()
+con.close()
+own = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+print(json.dumps({"seconds": seconds, "rows": rows, "sum": total, "rss": own.ru_maxrss * 1024,
+                  "worker_rss": kids.ru_maxrss * 1024, "cpu": cpu}))
+"""
+
+
+def recorded_documents() -> list[dict]:
+    """The recorded companyfacts documents (recent and April 2022 vintages)."""
+    paths = sorted(FIXTURES.glob("companyfacts*/CIK*.json"))
+    return [json.loads(p.read_bytes()) for p in paths]
+
+
+def build_archive(path: Path, n: int, documents: list[dict]) -> int:
+    """A companyfacts.zip of ``n`` companies; returns the JSON bytes it holds."""
+    total = 0
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for number in range(n):
+            cik = 9_000_000 + number
+            document = dict(documents[number % len(documents)], cik=cik)
+            body = json.dumps(document, separators=(",", ":")).encode()
+            archive.writestr(f"CIK{cik:010d}.json", body)
+            total += len(body)
+    return total
+
+
+def run(archive: Path, kind: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-bulk-") as tmp:
+        out = subprocess.run(  # noqa: PLW1510 (the error is reported, not raised)
+            [sys.executable, "-c", CHILD, str(archive), f"{tmp}/w.duckdb", kind],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[100], help="companies per archive")
+    parser.add_argument(
+        "--paths", nargs="+", default=["python", "duckdb"], choices=["python", "duckdb"]
+    )
+    args = parser.parse_args()
+    if not FIXTURES.is_dir():
+        print(f"{FIXTURES} is absent: the benchmark reads the recorded companyfacts there")
+        return 1
+    documents = recorded_documents()
+    print(f"cores: {len(os.sched_getaffinity(0))}; load average at start: {os.getloadavg()}")
+    print(
+        f"{'N':>6} {'path':7} {'JSON MB':>8} {'zip MB':>7} {'rows':>11} {'seconds':>8} "
+        f"{'MB/s':>6} {'CPU s':>6} {'MB/CPU-s':>8} {'RSS MB':>7} {'worker MB':>9}  sum of values"
+    )
+    for n in args.n:
+        with tempfile.TemporaryDirectory(prefix="bench-bulk-zip-") as tmp:
+            archive = Path(tmp) / "companyfacts.zip"
+            started = time.perf_counter()
+            json_bytes = build_archive(archive, n, documents)
+            built = time.perf_counter() - started
+            print(f"{n:>6} (archive built in {built:.1f}s)")
+            for kind in args.paths:
+                r = run(archive, kind)
+                if "error" in r:
+                    print(f"{n:>6} {kind:7} failed: {r['error']}", flush=True)
+                    continue
+                print(
+                    f"{n:>6} {kind:7} {json_bytes / 1e6:8.1f} {archive.stat().st_size / 1e6:7.1f} "
+                    f"{r['rows']:>11,} {r['seconds']:8.2f} {json_bytes / 1e6 / r['seconds']:6.1f} "
+                    f"{r['cpu']:6.1f} {json_bytes / 1e6 / r['cpu']:8.1f} "
+                    f"{r['rss'] / 1e6:7.0f} {r['worker_rss'] / 1e6:9.0f}  {r['sum']}",
+                    flush=True,
+                )
+    print(f"load average at end: {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
