@@ -27,6 +27,10 @@ MART_KEYS: Mapping[str, Sequence[tuple[str, ...]]] = {
     ],
     "marts.capex_annual": [("ticker", "fiscal_year")],
     "marts.capex_by_calendar_quarter": [("calendar_year", "calendar_quarter")],
+    "marts.capex_leaders": [
+        ("calendar_year", "calendar_quarter", "rank"),
+        ("calendar_year", "calendar_quarter", "ticker"),
+    ],
     "marts.segment_revenue": [("ticker", "segment", "period_start", "period_end")],
 }
 
