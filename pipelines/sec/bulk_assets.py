@@ -29,6 +29,7 @@ from pipelines.sec.assets import (
 from pipelines.sec.bulk import (
     DUCKDB_MEMORY_LIMIT,
     ArchiveDocuments,
+    ArchiveError,
     MemberError,
     company_submissions,
     companyfacts_batches,
@@ -128,9 +129,9 @@ def _followed_facts(client, archives, followed, since):
         try:
             documents = company_documents(client, company, since, archives=archives)
             frames[cik] = company_facts(documents)
-        except ValueError as exc:  # MemberError, FetchError (RuntimeError) below
-            failed[company.ticker] = str(exc)
-        except RuntimeError as exc:
+        except ArchiveError:
+            raise  # the archive itself is bad: nothing lands
+        except (ValueError, RuntimeError) as exc:  # a bad member, FetchError, unparseable XBRL
             failed[company.ticker] = str(exc)
     return frames, failed
 
@@ -161,7 +162,7 @@ def universe_facts(context: dg.AssetExecutionContext, capex: CapexResource):
         path = archives.companyfacts_archive.document.path
     others = (only or set(tickers)) - set(followed)
     keep = set(followed)  # a failed followed company keeps its rows
-    rows = 0
+    rows, landed = 0, len(frames)
     with capex.warehouse.connect() as con:
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         con.execute(tables.FACTS.ddl())
@@ -173,9 +174,9 @@ def universe_facts(context: dg.AssetExecutionContext, capex: CapexResource):
                 con, "staging.facts", batch.frame, batch.landed, FACTS_INSERT_SELECT
             )
             keep.update(batch.landed)
+            landed += len(batch.landed)
         keep.update(others - keep)  # skipped members keep their previous rows too
         _drop_the_rest(con, "staging.facts", keep)
-    landed = len(frames) + len(others) - (len(skipped) - (len(followed) - len(frames)))
     context.log.info(f"staging.facts: {rows:,} rows of {landed:,} companies")
     yield dg.MaterializeResult(
         asset_key=FACTS,
