@@ -70,7 +70,11 @@ SPLITS_SCHEMA = {
     "before_date": pl.Date,  # first count date after it (null when no count yet)
     "ratio_fact_date": pl.Date,  # latest period end of the ratio facts (null when none)
     "detected_from": pl.String,
+    "split_date": pl.Date,  # the effective date, when a price provider reports it
+    "source": pl.String,  # 'filings' here; a price provider's name for its splits
 }
+#: ``source`` of the splits derived in this module.
+FILINGS_SOURCE = "filings"
 
 SHARES_DDL = """
 CREATE TABLE IF NOT EXISTS staging.shares_outstanding (
@@ -92,8 +96,12 @@ CREATE TABLE IF NOT EXISTS staging.stock_splits (
     after_date DATE,
     before_date DATE,
     ratio_fact_date DATE,
-    detected_from VARCHAR NOT NULL
-)
+    detected_from VARCHAR NOT NULL,
+    split_date DATE,
+    source VARCHAR NOT NULL DEFAULT 'filings'
+);
+ALTER TABLE staging.stock_splits ADD COLUMN IF NOT EXISTS split_date DATE;
+ALTER TABLE staging.stock_splits ADD COLUMN IF NOT EXISTS source VARCHAR DEFAULT 'filings';
 """
 
 # Reads the inputs of this module from staging.facts (DuckDB SQL).
@@ -213,6 +221,8 @@ def detect_splits(counts: pl.DataFrame, ratio_facts: pl.DataFrame) -> pl.DataFra
                         (facts[i]["period_end"] for i in evidence), default=None
                     ),
                     "detected_from": "filing+share_count" if evidence else "share_count",
+                    "split_date": None,
+                    "source": FILINGS_SOURCE,
                 }
             )
         splits.extend(_splits_from_filings_only(ticker, facts, used, points))
@@ -261,6 +271,8 @@ def _splits_from_filings_only(
                 "before_date": None,
                 "ratio_fact_date": date,
                 "detected_from": "filing",
+                "split_date": None,
+                "source": FILINGS_SOURCE,
             }
         )
     return found
