@@ -265,7 +265,7 @@ class Fetcher:
                 return response
             if status >= 400:
                 hint = " (is the CIK or ticker right?)" if status == 404 else ""
-                raise FetchError(url, f"HTTP {status}{hint}")
+                raise FetchError(url, f"HTTP {status}{hint}{self._short_body(body)}")
             self.bytes_downloaded += len(body)
             return response
 
@@ -284,6 +284,13 @@ class Fetcher:
                 f"{exc.cause}; gave up after {self.max_attempts} attempts or "
                 f"{self.max_retry_seconds:.0f}s of retrying. Try again later",
             ) from exc
+
+    def _short_body(self, body: bytes) -> str:
+        """A short JSON error body (an API's error object), to quote in the error."""
+        text = body.decode("utf-8", errors="replace").strip()
+        if not text.startswith("{") or len(text) > 300:
+            return ""
+        return f"; the server said: {self.redact(text)}"
 
     def redact(self, text: str) -> str:
         """``text`` with every secret parameter's value replaced by ``***``."""

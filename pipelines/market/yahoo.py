@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote, urlencode
 
 from pipelines.core.config import Settings
-from pipelines.core.http import Fetcher
+from pipelines.core.http import Fetcher, FetchError
 from pipelines.core.rawstore import RawDocument, RawStore, document_key
 from pipelines.market.providers import PriceSourceError, PriceSymbol, ProviderAnswer
 from pipelines.market.yahoo_chart import Chart, ChartError, fold_chunks, parse_chart
@@ -104,7 +104,7 @@ class YahooProvider:
                     fetched_at=_fetched_at(document),
                 )
             except ChartError as exc:
-                raise PriceSourceError(f"{symbol.ticker} from yahoo: {exc}") from exc
+                raise PriceSourceError(f"{self._who(symbol)}: {exc}") from exc
             chunks.append((document, chart))
         return chunks
 
@@ -119,7 +119,10 @@ class YahooProvider:
         if self.settings.offline:
             note = "offline: from raw/"
         elif first < end:
-            fetched = self.fetcher.get(path, self._validator(symbol))
+            try:
+                fetched = self.fetcher.get(path, self._validator(symbol))
+            except FetchError as exc:
+                raise PriceSourceError(f"{self._who(symbol)}: {exc}") from exc
             chunks.append((fetched.document, fetched.parsed))
             series = fold_chunks([chart for _, chart in chunks])
             downloaded = int(fetched.downloaded)
@@ -142,16 +145,12 @@ class YahooProvider:
         )
 
     @staticmethod
+    def _who(symbol: PriceSymbol) -> str:
+        return f"{symbol.ticker} from yahoo ({symbol.yahoo_symbol!r})"
+
+    @staticmethod
     def _validator(symbol: PriceSymbol):
         def validate(body: bytes, _content_type: str | None) -> Chart:
-            try:
-                return parse_chart(
-                    body,
-                    symbol.ticker,
-                    origin=f"Yahoo's chart for {symbol.yahoo_symbol!r}",
-                    fetched_at=datetime.now(UTC),
-                )
-            except ChartError as exc:
-                raise PriceSourceError(f"{symbol.ticker} from yahoo: {exc}") from exc
+            return parse_chart(body, symbol.ticker, fetched_at=datetime.now(UTC))
 
         return validate
