@@ -97,7 +97,7 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
     with capex.warehouse.connect() as con:
         insane, duplicates = land_prices(capex, con, landed)
         split_lines = check_splits(con, landed)
-    disagreements = cross_check(offline_chain(settings, capex.store), landed)
+    compared, disagreements = cross_check(offline_chain(settings, capex.store), landed)
     yield dg.MaterializeResult(metadata=prices_metadata(capex, loads))
     yield dg.AssetCheckResult(
         check_name="every_ticker_loaded",
@@ -117,7 +117,10 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
         check_name="providers_agree",
         passed=not disagreements,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"disagreements": dg.MetadataValue.md("\n".join(disagreements) or "none")},
+        metadata={
+            "compared": dg.MetadataValue.md("\n".join(compared) or "no second source in raw/"),
+            "disagreements": dg.MetadataValue.md("\n".join(disagreements) or "none"),
+        },
     )
     yield dg.AssetCheckResult(
         check_name="splits_agree_with_filings",
@@ -201,24 +204,25 @@ def check_splits(con, landed: list[PriceLoad]) -> list[str]:
     return split_disagreements(pl.concat(provider), filings, covered, first_count)
 
 
-def cross_check(chain, landed: list[PriceLoad]) -> list[str]:
-    """One line per ticker whose landed closes differ by more than 1% from another
-    provider's answer held in raw/ (or the local folder)."""
-    lines = []
+def cross_check(chain, landed: list[PriceLoad]) -> tuple[list[str], list[str]]:
+    """Each landed ticker's closes against every other provider's answer held in raw/ (or the
+    local folder): lines for the pairs compared, and for those differing by more than 1%."""
+    compared, lines = [], []
     for load in landed:
-        for other, common, differences in compare_answers(
-            other_answers(chain, load), load.provider
-        ):
+        ticker = load.symbol.ticker
+        answers = other_answers(chain, load)
+        for other, common, differences in compare_answers(answers, load.provider):
+            compared.append(f"{ticker}: {load.provider} vs {other} on {common} days")
             if differences.height:
                 worst = differences.sort(pl.col("difference").abs(), descending=True).row(
                     0, named=True
                 )
                 lines.append(
-                    f"{load.symbol.ticker}: {load.provider} and {other} differ by more than 1% "
-                    f"on {differences.height} of {common} common days (worst {worst['date']}: "
+                    f"{ticker}: {load.provider} and {other} differ by more than 1% on "
+                    f"{differences.height} of {common} common days (worst {worst['date']}: "
                     f"{worst['close_a']:g} vs {worst['close_b']:g})"
                 )
-    return lines
+    return compared, lines
 
 
 def prices_metadata(capex: CapexResource, loads: list[PriceLoad]) -> dict:

@@ -70,10 +70,9 @@ SPLITS_SCHEMA = {
     "before_date": pl.Date,  # first count date after it (null when no count yet)
     "ratio_fact_date": pl.Date,  # latest period end of the ratio facts (null when none)
     "detected_from": pl.String,
-    "split_date": pl.Date,  # the effective date, when a price provider reports it
-    "source": pl.String,  # 'filings' here; a price provider's name for its splits
 }
-#: ``source`` of the splits derived in this module.
+#: ``staging.stock_splits.source`` of the splits derived here (the column's default); a
+#: price provider's splits carry its name and their exact ``split_date``.
 FILINGS_SOURCE = "filings"
 
 SHARES_DDL = """
@@ -221,8 +220,6 @@ def detect_splits(counts: pl.DataFrame, ratio_facts: pl.DataFrame) -> pl.DataFra
                         (facts[i]["period_end"] for i in evidence), default=None
                     ),
                     "detected_from": "filing+share_count" if evidence else "share_count",
-                    "split_date": None,
-                    "source": FILINGS_SOURCE,
                 }
             )
         splits.extend(_splits_from_filings_only(ticker, facts, used, points))
@@ -271,8 +268,6 @@ def _splits_from_filings_only(
                 "before_date": None,
                 "ratio_fact_date": date,
                 "detected_from": "filing",
-                "split_date": None,
-                "source": FILINGS_SOURCE,
             }
         )
     return found
