@@ -81,7 +81,10 @@ class Series:
 
 
 def series_from_csv(
-    path: Path, splits: list[tuple[date, float]] = (), first: date | None = None
+    path: Path,
+    splits: list[tuple[date, float]] = (),
+    first: date | None = None,
+    last: date | None = None,
 ) -> Series:
     """The recorded yfinance export at ``path`` (adjusted for every split up to its
     recording) turned back into prices as traded, given the ticker's ``splits``."""
@@ -90,6 +93,8 @@ def series_from_csv(
     frame = parse_price_csv(path.read_bytes(), "X", "file")
     if first is not None:
         frame = frame.filter(pl.col("date") >= first)
+    if last is not None:
+        frame = frame.filter(pl.col("date") <= last)
     rows = []
     for row in frame.iter_rows(named=True):
         factor = 1.0
