@@ -24,6 +24,7 @@ import polars as pl
 from pipelines.core.config import Settings
 from pipelines.core.http import FetchError
 from pipelines.core.rawstore import RawStore
+from pipelines.market.price_checks import compare_answers
 from pipelines.market.price_csv import PriceFormatError, detect_layout_of, parse_price_csv
 from pipelines.market.providers import (
     PriceProvider,
@@ -37,7 +38,19 @@ from pipelines.market.providers import (
 from pipelines.market.stooq import StooqProvider
 from pipelines.market.yahoo import YahooProvider
 
-__all__ = ["PriceLoad", "load_prices", "price_universe", "provider_chain", "seed_price_symbols"]
+__all__ = [
+    "FolderProvider",
+    "PriceLoad",
+    "ProviderCheck",
+    "check_providers",
+    "load_prices",
+    "offline_chain",
+    "other_answers",
+    "price_universe",
+    "provider_chain",
+    "read_local_prices",
+    "seed_price_symbols",
+]
 
 
 def find_local_file(folder: Path, symbol: PriceSymbol) -> Path:
@@ -173,3 +186,36 @@ def other_answers(chain: list[PriceProvider], load: PriceLoad) -> dict[str, Prov
         if provider.name not in answers:
             answers[provider.name] = answer_from(provider, load.symbol)[0]
     return answers
+
+
+@dataclass(frozen=True)
+class ProviderCheck:
+    """Every provider's answer for one ticker, and how the first one's closes compare."""
+
+    symbol: PriceSymbol
+    answers: dict[str, ProviderAnswer | None]
+    reasons: dict[str, str]  # why a provider gave no answer
+    comparisons: list[tuple[str, int, pl.DataFrame]]  # (other, common days, differing days)
+
+
+def check_providers(
+    settings: Settings,
+    store: RawStore,
+    symbols: Iterable[PriceSymbol],
+    *,
+    log: Callable[[str], None] | None = None,
+) -> list[ProviderCheck]:
+    """Ask every provider of the chain for each symbol (not only until one answers) and
+    compare the first answer's closes with each other one (``capex prices check``)."""
+    chain = provider_chain(settings, store, log)
+    checks = []
+    for symbol in symbols:
+        answers, reasons = {}, {}
+        for provider in chain:
+            answers[provider.name], why = answer_from(provider, symbol)
+            if why:
+                reasons[provider.name] = why
+        first = next((name for name, answer in answers.items() if answer is not None), None)
+        comparisons = compare_answers(answers, first) if first else []
+        checks.append(ProviderCheck(symbol, answers, reasons, comparisons))
+    return checks
