@@ -12,11 +12,10 @@ them.
 import dagster as dg
 import polars as pl
 
+from pipelines.core import tables
 from pipelines.core.manifest import record_manifest
-from pipelines.core.partitions import universe
 from pipelines.core.resources import CapexResource
 from pipelines.market.price_checks import compare_answers, split_disagreements
-from pipelines.market.price_csv import PRICES_DDL
 from pipelines.market.prices import (
     PriceLoad,
     load_prices,
@@ -28,16 +27,15 @@ from pipelines.market.shares import (
     FILINGS_SOURCE,
     RATIO_FACTS_SQL,
     SHARE_FACTS_SQL,
-    SHARES_DDL,
-    SPLITS_DDL,
     shares_outstanding,
 )
 from pipelines.orchestration.automation import follow_upstream
+from pipelines.sec.partitions import universe
 
-PRICES = dg.AssetKey(["staging", "prices"])
-SHARES = dg.AssetKey(["staging", "shares_outstanding"])
-SPLITS = dg.AssetKey(["staging", "stock_splits"])
-FACTS = dg.AssetKey(["staging", "facts"])
+PRICES = tables.PRICES.key
+SHARES = tables.SHARES_OUTSTANDING.key
+SPLITS = tables.STOCK_SPLITS.key
+FACTS = tables.FACTS.key
 
 
 @dg.asset(
@@ -89,7 +87,9 @@ FACTS = dg.AssetKey(["staging", "facts"])
 )
 def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
     settings = capex.settings
-    loads = load_prices(settings, capex.store, price_universe(universe()), log=context.log.info)
+    loads = load_prices(
+        settings, capex.store, price_universe(universe(settings)), log=context.log.info
+    )
     landed = [load for load in loads if load.answer is not None]
     failed = [load for load in loads if load.answer is None]
     for load in failed:
@@ -133,19 +133,16 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
 def land_prices(capex: CapexResource, con, landed: list[PriceLoad]) -> tuple[int, int]:
     """Replace each landed ticker's rows (and its provider's splits); record raw/ documents.
     Returns the counts of insane rows and of duplicated days in ``staging.prices``."""
-    con.execute(PRICES_DDL)
-    con.execute(SPLITS_DDL)
+    con.execute(tables.PRICES.ddl())
+    con.execute(tables.STOCK_SPLITS.ddl())
     for load in landed:
         ticker = load.symbol.ticker
-        capex.warehouse.replace_rows(
-            "staging.prices", load.frame, {"ticker": ticker}, PRICES_DDL, con
-        )
+        capex.warehouse.replace_rows(tables.PRICES, load.frame, {"ticker": ticker}, con)
         if load.answer.splits is not None:
             capex.warehouse.replace_rows(
-                "staging.stock_splits",
+                tables.STOCK_SPLITS,
                 provider_split_rows(load.answer.splits),
                 {"ticker": ticker, "source": load.provider},
-                SPLITS_DDL,
                 con,
             )
     raw_keys = [key for load in landed for key in load.answer.raw_keys]
@@ -315,10 +312,8 @@ def staging_shares(capex: CapexResource):
             r[0] for r in con.execute("SELECT DISTINCT ticker FROM staging.facts").fetchall()
         ]
         shares, splits = shares_outstanding(share_facts, ratio_facts)
-        capex.warehouse.replace_rows("staging.shares_outstanding", shares, {}, SHARES_DDL, con)
-        capex.warehouse.replace_rows(
-            "staging.stock_splits", splits, {"source": FILINGS_SOURCE}, SPLITS_DDL, con
-        )
+        capex.warehouse.replace_rows(tables.SHARES_OUTSTANDING, shares, {}, con)
+        capex.warehouse.replace_rows(tables.STOCK_SPLITS, splits, {"source": FILINGS_SOURCE}, con)
     without = sorted(set(companies) - set(shares["ticker"].to_list()))
     yield dg.MaterializeResult(
         asset_key=SHARES,

@@ -26,6 +26,8 @@ import io
 
 import polars as pl
 
+from pipelines.core.tables import PRICES
+
 STOOQ_COLUMNS = ("Date", "Open", "High", "Low", "Close", "Volume")
 YAHOO_REQUIRED = frozenset(STOOQ_COLUMNS)
 YAHOO_OPTIONAL = frozenset({"Adj Close"})
@@ -34,19 +36,8 @@ PRICE_COLUMNS = ("open", "high", "low", "close")
 SPLIT_ADJUSTED = "split"
 SPLIT_DIVIDEND_ADJUSTED = "split+dividend"
 
-#: Column order and DuckDB types of ``staging.prices``.
-PRICES_SCHEMA: dict[str, pl.DataType] = {
-    "ticker": pl.String(),
-    "date": pl.Date(),
-    "open": pl.Float64(),
-    "high": pl.Float64(),
-    "low": pl.Float64(),
-    "close": pl.Float64(),
-    "adj_close": pl.Float64(),
-    "volume": pl.Int64(),
-    "source": pl.String(),
-    "close_adjustment": pl.String(),
-}
+#: Columns of ``staging.prices`` (its contract in pipelines/core/tables.py).
+PRICES_SCHEMA: dict[str, pl.DataType] = PRICES.columns
 
 # Cells that mean "no value" in the exports we accept (Yahoo writes "null" on some days).
 _MISSING = ("", "null", "NaN", "nan")
@@ -165,9 +156,9 @@ def parse_price_csv(
             pl.lit(ticker, pl.String).alias("ticker"),
             "date",
             *PRICE_COLUMNS,
-            "adj_close",
             pl.col("volume").round(0).cast(pl.Int64).alias("volume"),
             pl.lit(source, pl.String).alias("source"),
+            "adj_close",
             pl.lit(
                 SPLIT_ADJUSTED if "Adj Close" in cleaned.columns else SPLIT_DIVIDEND_ADJUSTED
             ).alias("close_adjustment"),
@@ -224,21 +215,3 @@ def detect_layout_of(body: bytes | str) -> str:
     if not lines:
         raise PriceFormatError("empty price CSV")
     return detect_layout(lines[0].split(","))
-
-
-PRICES_DDL = """
-CREATE TABLE IF NOT EXISTS staging.prices (
-    ticker VARCHAR NOT NULL,
-    date DATE NOT NULL,
-    open DOUBLE,
-    high DOUBLE,
-    low DOUBLE,
-    close DOUBLE NOT NULL,
-    adj_close DOUBLE,
-    volume BIGINT,
-    source VARCHAR NOT NULL,
-    close_adjustment VARCHAR
-);
-ALTER TABLE staging.prices ADD COLUMN IF NOT EXISTS adj_close DOUBLE;
-ALTER TABLE staging.prices ADD COLUMN IF NOT EXISTS close_adjustment VARCHAR;
-"""

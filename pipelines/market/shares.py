@@ -31,6 +31,8 @@ from datetime import timedelta
 
 import polars as pl
 
+from pipelines.core.tables import STOCK_SPLITS
+
 SHARES_CONCEPT = "EntityCommonStockSharesOutstanding"
 CLASS_AXIS = "us-gaap:StatementClassOfStockAxis"
 SPLIT_RATIO_CONCEPTS = (
@@ -63,45 +65,14 @@ RATIO_FACTS_SCHEMA = {
     "filed": pl.Date,
     "value": pl.Float64,
 }
+#: Columns of the splits derived here; ``staging.stock_splits`` adds ``split_date`` and
+#: ``source`` (:data:`FILINGS_SOURCE` for these; a price provider's name for its splits).
 SPLITS_SCHEMA = {
-    "ticker": pl.String,
-    "ratio": pl.Float64,  # new shares per old share: 10.0 for a 10:1 split, 0.1 for 1:10
-    "after_date": pl.Date,  # last count date before the split (null when unknown)
-    "before_date": pl.Date,  # first count date after it (null when no count yet)
-    "ratio_fact_date": pl.Date,  # latest period end of the ratio facts (null when none)
-    "detected_from": pl.String,
+    name: dtype
+    for name, dtype in STOCK_SPLITS.columns.items()
+    if name not in ("split_date", "source")
 }
-#: ``staging.stock_splits.source`` of the splits derived here (the column's default); a
-#: price provider's splits carry its name and their exact ``split_date``.
 FILINGS_SOURCE = "filings"
-
-SHARES_DDL = """
-CREATE TABLE IF NOT EXISTS staging.shares_outstanding (
-    ticker VARCHAR NOT NULL,
-    period_end DATE NOT NULL,
-    accession VARCHAR,
-    form VARCHAR,
-    filed DATE,
-    shares_reported DOUBLE NOT NULL,
-    share_classes INTEGER NOT NULL,
-    split_factor DOUBLE NOT NULL,
-    shares_outstanding DOUBLE NOT NULL
-)
-"""
-SPLITS_DDL = """
-CREATE TABLE IF NOT EXISTS staging.stock_splits (
-    ticker VARCHAR NOT NULL,
-    ratio DOUBLE NOT NULL,
-    after_date DATE,
-    before_date DATE,
-    ratio_fact_date DATE,
-    detected_from VARCHAR NOT NULL,
-    split_date DATE,
-    source VARCHAR NOT NULL DEFAULT 'filings'
-);
-ALTER TABLE staging.stock_splits ADD COLUMN IF NOT EXISTS split_date DATE;
-ALTER TABLE staging.stock_splits ADD COLUMN IF NOT EXISTS source VARCHAR DEFAULT 'filings';
-"""
 
 # Reads the inputs of this module from staging.facts (DuckDB SQL).
 SHARE_FACTS_SQL = f"""
@@ -318,4 +289,7 @@ def shares_outstanding(
     """Rows of ``staging.shares_outstanding`` and ``staging.stock_splits`` from the facts."""
     counts = cover_page_counts(share_facts)
     splits = detect_splits(counts, ratio_facts)
-    return adjust_for_splits(counts, splits), splits
+    rows = splits.with_columns(
+        split_date=pl.lit(None, pl.Date), source=pl.lit(FILINGS_SOURCE, pl.String)
+    )
+    return adjust_for_splits(counts, splits), rows

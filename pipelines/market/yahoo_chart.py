@@ -165,9 +165,9 @@ def parse_chart(
         "high",
         "low",
         "close",
-        "adj_close",
         pl.col("volume").round(0).cast(pl.Int64),
         pl.lit(SOURCE).alias("source"),
+        "adj_close",
         pl.lit(SPLIT_ADJUSTED).alias("close_adjustment"),
     ).cast(PRICES_SCHEMA)
     return Chart(frame, parse_splits(result, ticker, where), without_close)

@@ -247,10 +247,11 @@ def test_asset_chain_cross_check_splits_and_last_good_prices(
     """The default seven and the benchmarks. 1: Stooq alone has NVDA, AAPL and GOOGL. 2: Yahoo
     first has NVDA (with its splits), the others fall back to Stooq or fail. 3: every
     provider fails: the last good rows stay and the ERROR check names each reason."""
-    from pipelines.core.partitions import universe
+    from pipelines.sec.partitions import universe
 
-    if sorted(universe()) != sorted(seed_price_symbols().keys() - {"SPX", "NDX"}):
-        pytest.skip(f"CAPEX_TICKERS selects {sorted(universe())}; this test assumes the seven")
+    selected = sorted(universe(load_settings()))
+    if selected != sorted(seed_price_symbols().keys() - {"SPX", "NDX"}):
+        pytest.skip(f"CAPEX_TICKERS selects {selected}; this test assumes the seven")
     # 1. Stooq only.
     stooq_env = {
         "CAPEX_YAHOO_URL": fake_yahoo.url,

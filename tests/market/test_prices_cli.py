@@ -73,3 +73,12 @@ def test_run_summary_names_the_provider_and_why_others_were_passed_over():
         "SPX      -        no provider answered (yahoo: HTTP 429; stooq: Stooq skipped: set "
         "CAPEX_STOOQ)",
     ]
+
+
+def test_capex_run_prints_the_provider_of_each_ticker(built_warehouse: Path):
+    """The test build reads the recorded CSVs (CAPEX_PRICES_DIR): every ticker from 'file'."""
+    log = (built_warehouse.parent.parent / "run.log").read_text()
+    assert "prices: the provider of each ticker" in log
+    assert "  NVDA     file      3,771 days" in log
+    assert "  META     file      3,475 days" in log
+    assert "  SPX      file      3,771 days" in log

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.core import tables
 from pipelines.core.config import load_settings
 from pipelines.core.rawstore import RawStore
 from pipelines.core.warehouse import Warehouse
-from pipelines.market.price_csv import PRICES_DDL
 from pipelines.market.prices import load_prices, seed_price_symbols
 from pipelines.models.seed_tables import SEEDS, load_seeds
 from pipelines.models.sqlmodels import build_models, discover_models
@@ -53,11 +53,9 @@ def build(shared_fixtures: Path, folder: Path, env: dict[str, str]) -> Path:
         write_real_facts(warehouse, con, shared_fixtures)
         seeds = load_seeds()
         for seed in SEEDS:
-            warehouse.replace_rows(seed.table, seeds[seed.name], {}, seed.ddl(), con)
+            warehouse.replace_rows(seed.contract, seeds[seed.name], {}, con)
         for load in loads:
-            warehouse.replace_rows(
-                "staging.prices", load.frame, {"ticker": load.symbol.ticker}, PRICES_DDL, con
-            )
+            warehouse.replace_rows(tables.PRICES, load.frame, {"ticker": load.symbol.ticker}, con)
         load_staging_shares(warehouse, con)
         build_models(con, discover_models())
     return folder / "build.duckdb"
