@@ -80,42 +80,7 @@ def parse_price_csv(
             f"{where} is not a CSV (first line {first_line[:80]!r}); expected a header such as "
             f"{','.join(STOOQ_COLUMNS)!r}"
         )
-    try:
-        raw = pl.read_csv(
-            io.StringIO(text),
-            infer_schema=False,
-            truncate_ragged_lines=False,
-        )
-    except pl.exceptions.PolarsError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PriceFormatError(
-            f"{where} is not a well-formed CSV ({reason}); every row needs one value per "
-            "header column"
-        ) from exc
-    raw = raw.rename({column: column.strip() for column in raw.columns})
-    try:
-        detect_layout(raw.columns)
-    except PriceFormatError as exc:
-        raise PriceFormatError(f"{where}: {exc}") from exc
-    if raw.height == 0:
-        raise PriceFormatError(f"{where} has a header but no rows")
-
-    # Line numbers as a text editor shows them (header = line 1), for error messages.
-    raw = raw.with_row_index("line", offset=2)
-    cleaned = raw.with_columns(
-        pl.when(pl.col(c).str.strip_chars().is_in(_MISSING))
-        .then(None)
-        .otherwise(pl.col(c).str.strip_chars())
-        .alias(c)
-        for c in raw.columns
-        if c != "line"
-    )
-    # Yahoo writes a row of "null" for days without a quote: not a trading day, drop it.
-    price_cells = [c for c in ("Open", "High", "Low", "Close") if c in cleaned.columns]
-    cleaned = cleaned.filter(~pl.all_horizontal(pl.col(c).is_null() for c in price_cells))
-    if cleaned.height == 0:
-        raise PriceFormatError(f"{where} has no row with a price")
-
+    cleaned = _read_rows(text, where)
     has_volume = "Volume" in cleaned.columns
     adj_close = pl.col("Adj Close") if "Adj Close" in cleaned.columns else pl.col("Close")
     parsed = cleaned.select(
@@ -166,6 +131,48 @@ def parse_price_csv(
         .sort("date")
         .cast(PRICES_SCHEMA)
     )
+
+
+def _read_rows(text: str, where: str) -> pl.DataFrame:
+    """The CSV's rows as text, cells stripped and "null"-like cells None, with a ``line``
+    number; days without any price dropped. Raises on a malformed or empty CSV."""
+    try:
+        raw = pl.read_csv(
+            io.StringIO(text),
+            infer_schema=False,
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PriceFormatError(
+            f"{where} is not a well-formed CSV ({reason}); every row needs one value per "
+            "header column"
+        ) from exc
+    raw = raw.rename({column: column.strip() for column in raw.columns})
+    try:
+        detect_layout(raw.columns)
+    except PriceFormatError as exc:
+        raise PriceFormatError(f"{where}: {exc}") from exc
+    if raw.height == 0:
+        raise PriceFormatError(f"{where} has a header but no rows")
+
+    # Line numbers as a text editor shows them (header = line 1), for error messages.
+    raw = raw.with_row_index("line", offset=2)
+    cleaned = raw.with_columns(
+        pl.when(pl.col(c).str.strip_chars().is_in(_MISSING))
+        .then(None)
+        .otherwise(pl.col(c).str.strip_chars())
+        .alias(c)
+        for c in raw.columns
+        if c != "line"
+    )
+    # Yahoo writes a row of "null" for days without a quote: not a trading day, drop it.
+    price_cells = [c for c in ("Open", "High", "Low", "Close") if c in cleaned.columns]
+    cleaned = cleaned.filter(~pl.all_horizontal(pl.col(c).is_null() for c in price_cells))
+    if cleaned.height == 0:
+        raise PriceFormatError(f"{where} has no row with a price")
+
+    return cleaned
 
 
 def _raise_on_disorder(parsed: pl.DataFrame, where: str) -> None:
