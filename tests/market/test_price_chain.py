@@ -16,8 +16,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.core import tables
 from pipelines.core.config import load_settings
 from pipelines.core.rawstore import RawStore
+from pipelines.core.warehouse import Warehouse
 from pipelines.market.price_checks import compare_closes, split_disagreements
 from pipelines.market.prices import load_prices, seed_price_symbols
 from pipelines.market.shares import SPLITS_SCHEMA
@@ -273,9 +275,39 @@ def test_asset_chain_cross_check_splits_and_last_good_prices(
         [(D("2021-07-20"), 4.0), (D("2024-06-10"), 10.0)],
         first=D("2018-12-03"),
     )
+    # The filings' splits of NVIDIA as the share-count step lands them, without the 2021 one
+    # (as if its counts were missing): Yahoo's 2021 split then has no counterpart.
+    warehouse = Warehouse(
+        tmp_path / "warehouse" / ".build" / "capex.duckdb", tmp_path / "warehouse" / "capex.duckdb"
+    )
+    counts = pl.DataFrame({"ticker": ["NVDA"], "period_end": [D("2019-05-17")]})
+    filing_split = pl.DataFrame(
+        [("NVDA", 10.0, D("2024-05-24"), D("2024-08-23"), None, "filing+share_count", None)],
+        schema={**SPLITS_SCHEMA, "split_date": pl.Date},
+        orient="row",
+    ).with_columns(source=pl.lit("filings"))
+    warehouse.replace_rows(
+        tables.SHARES_OUTSTANDING,
+        counts.with_columns(
+            shares_reported=pl.lit(1.0),
+            share_classes=pl.lit(0, pl.Int32),
+            split_factor=pl.lit(1.0),
+            shares_outstanding=pl.lit(1.0),
+        ),
+        {},
+    )
+    warehouse.replace_rows(tables.STOCK_SPLITS, filing_split, {})
     second = materialize(monkeypatch, tmp_path, {**stooq_env, "CAPEX_PRICE_SOURCES": "yahoo,stooq"})
     assert second.success
     results = checks(second)
+    assert results["splits_agree_with_filings"] == (
+        False,
+        "WARN",
+        {
+            "disagreements": "NVDA: yahoo reports a 4:1 split on 2021-07-20; the filings show "
+            "no split then"
+        },
+    )
     assert results["providers_agree"] == (
         True,
         "WARN",
@@ -284,8 +316,13 @@ def test_asset_chain_cross_check_splits_and_last_good_prices(
     landed = [("AAPL", "stooq", 10339), ("GOOGL", "stooq", 5306), ("NVDA", "yahoo", 1829)]
     assert rows(tmp_path, COUNTS) == landed
     assert rows(
-        tmp_path, "SELECT ticker, split_date, ratio, source FROM staging.stock_splits ORDER BY 2"
-    ) == [("NVDA", D("2021-07-20"), 4.0, "yahoo"), ("NVDA", D("2024-06-10"), 10.0, "yahoo")]
+        tmp_path,
+        "SELECT ticker, ratio, split_date, source FROM staging.stock_splits ORDER BY 4, 3",
+    ) == [
+        ("NVDA", 10.0, None, "filings"),
+        ("NVDA", 4.0, D("2021-07-20"), "yahoo"),
+        ("NVDA", 10.0, D("2024-06-10"), "yahoo"),
+    ]
     [materialization] = second.asset_materializations_for_node("staging__prices")
     providers = materialization.metadata["providers"].value
     assert providers["NVDA"]["provider"] == "yahoo" and providers["NVDA"]["passed_over"] == []
