@@ -55,7 +55,7 @@ def refusal(text: str, content_type: str | None) -> str | None:
             "Stooq says 'Exceeded the daily hits limit': the API key's daily quota is used up; "
             "try again tomorrow (the chain moves on to the next provider)"
         )
-    if head.lstrip().startswith(("<!doctype", "<html")) or "html" in (content_type or ""):
+    if head.lstrip().startswith(("<!doctype", "<html")) or "<html" in head:
         return (
             f"Stooq answered with an HTML page, not a CSV (Content-Type {content_type}): its "
             "browser check, which refuses non-browser clients; try again later or use Yahoo"
