@@ -71,6 +71,28 @@ def parse_price_csv(
     file path) is only used in error messages. Returns a frame with :data:`PRICES_SCHEMA`.
     """
     where = origin or f"the {ticker} price CSV"
+    raw = _read_csv(body, where)
+    parsed = _typed_rows(_without_empty_rows(raw, where))
+    _raise_on_bad_cells(parsed, where)
+    _raise_on_bad_days(parsed, where)
+    adjustment = SPLIT_ADJUSTED if "Adj Close" in raw.columns else SPLIT_DIVIDEND_ADJUSTED
+    return (
+        parsed.select(
+            pl.lit(ticker, pl.String).alias("ticker"),
+            "date",
+            *PRICE_COLUMNS,
+            pl.col("volume").round(0).cast(pl.Int64).alias("volume"),
+            pl.lit(source, pl.String).alias("source"),
+            "adj_close",
+            pl.lit(adjustment).alias("close_adjustment"),
+        )
+        .sort("date")
+        .cast(PRICES_SCHEMA)
+    )
+
+
+def _read_csv(body: bytes | str, where: str) -> pl.DataFrame:
+    """The CSV's cells as text, with stripped header names and a ``line`` column."""
     text = body.decode("utf-8-sig", errors="replace") if isinstance(body, bytes) else body
     if not text.strip():
         raise PriceFormatError(f"{where} is empty (0 rows); expected a daily price CSV")
@@ -80,62 +102,6 @@ def parse_price_csv(
             f"{where} is not a CSV (first line {first_line[:80]!r}); expected a header such as "
             f"{','.join(STOOQ_COLUMNS)!r}"
         )
-    cleaned = _read_rows(text, where)
-    has_volume = "Volume" in cleaned.columns
-    adj_close = pl.col("Adj Close") if "Adj Close" in cleaned.columns else pl.col("Close")
-    parsed = cleaned.select(
-        "line",
-        # yfinance writes tz-aware timestamps ("2024-06-10 00:00:00-04:00"): the trading day
-        # is the local date, i.e. the first ten characters.
-        pl.col("Date").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).alias("date"),
-        *(pl.col(c.title()).cast(pl.Float64, strict=False).alias(c) for c in PRICE_COLUMNS),
-        adj_close.cast(pl.Float64, strict=False).alias("adj_close"),
-        (
-            pl.col("Volume").cast(pl.Float64, strict=False)
-            if has_volume
-            else pl.lit(None, pl.Float64)
-        ).alias("volume"),
-        pl.col("Date").alias("_date_text"),
-        *(pl.col(c.title()).alias(f"_{c}_text") for c in PRICE_COLUMNS),
-        (pl.col("Volume") if has_volume else pl.lit(None, pl.String)).alias("_volume_text"),
-    )
-    _raise_on_bad_cells(parsed, where)
-
-    duplicated = parsed.filter(pl.col("date").is_duplicated()).sort("line")
-    if duplicated.height:
-        row = duplicated.row(0, named=True)
-        raise PriceFormatError(
-            f"{where}: date {row['date']} appears more than once (line {row['line']}); "
-            "a daily price file has one row per trading day"
-        )
-    _raise_on_disorder(parsed, where)
-    bad_close = parsed.filter(pl.col("close") <= 0)
-    if bad_close.height:
-        row = bad_close.row(0, named=True)
-        raise PriceFormatError(
-            f"{where}: line {row['line']}: close {row['_close_text']!r} on {row['date']} is not "
-            "positive"
-        )
-    return (
-        parsed.select(
-            pl.lit(ticker, pl.String).alias("ticker"),
-            "date",
-            *PRICE_COLUMNS,
-            pl.col("volume").round(0).cast(pl.Int64).alias("volume"),
-            pl.lit(source, pl.String).alias("source"),
-            "adj_close",
-            pl.lit(
-                SPLIT_ADJUSTED if "Adj Close" in cleaned.columns else SPLIT_DIVIDEND_ADJUSTED
-            ).alias("close_adjustment"),
-        )
-        .sort("date")
-        .cast(PRICES_SCHEMA)
-    )
-
-
-def _read_rows(text: str, where: str) -> pl.DataFrame:
-    """The CSV's rows as text, cells stripped and "null"-like cells None, with a ``line``
-    number; days without any price dropped. Raises on a malformed or empty CSV."""
     try:
         raw = pl.read_csv(
             io.StringIO(text),
@@ -155,9 +121,12 @@ def _read_rows(text: str, where: str) -> pl.DataFrame:
         raise PriceFormatError(f"{where}: {exc}") from exc
     if raw.height == 0:
         raise PriceFormatError(f"{where} has a header but no rows")
-
     # Line numbers as a text editor shows them (header = line 1), for error messages.
-    raw = raw.with_row_index("line", offset=2)
+    return raw.with_row_index("line", offset=2)
+
+
+def _without_empty_rows(raw: pl.DataFrame, where: str) -> pl.DataFrame:
+    """Cells stripped, missing markers as null, and rows without any price dropped."""
     cleaned = raw.with_columns(
         pl.when(pl.col(c).str.strip_chars().is_in(_MISSING))
         .then(None)
@@ -171,8 +140,49 @@ def _read_rows(text: str, where: str) -> pl.DataFrame:
     cleaned = cleaned.filter(~pl.all_horizontal(pl.col(c).is_null() for c in price_cells))
     if cleaned.height == 0:
         raise PriceFormatError(f"{where} has no row with a price")
-
     return cleaned
+
+
+def _typed_rows(cleaned: pl.DataFrame) -> pl.DataFrame:
+    """Dates and numbers parsed (null where a cell does not parse), beside their text."""
+    has_volume = "Volume" in cleaned.columns
+    adj_close = pl.col("Adj Close") if "Adj Close" in cleaned.columns else pl.col("Close")
+    return cleaned.select(
+        "line",
+        # yfinance writes tz-aware timestamps ("2024-06-10 00:00:00-04:00"): the trading day
+        # is the local date, i.e. the first ten characters.
+        pl.col("Date").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).alias("date"),
+        *(pl.col(c.title()).cast(pl.Float64, strict=False).alias(c) for c in PRICE_COLUMNS),
+        adj_close.cast(pl.Float64, strict=False).alias("adj_close"),
+        (
+            pl.col("Volume").cast(pl.Float64, strict=False)
+            if has_volume
+            else pl.lit(None, pl.Float64)
+        ).alias("volume"),
+        pl.col("Date").alias("_date_text"),
+        *(pl.col(c.title()).alias(f"_{c}_text") for c in PRICE_COLUMNS),
+        (pl.col("Volume") if has_volume else pl.lit(None, pl.String)).alias("_volume_text"),
+    )
+
+
+def _raise_on_bad_days(parsed: pl.DataFrame, where: str) -> None:
+    """Raise on a date that appears twice, dates out of order or a close that is not
+    positive."""
+    duplicated = parsed.filter(pl.col("date").is_duplicated()).sort("line")
+    if duplicated.height:
+        row = duplicated.row(0, named=True)
+        raise PriceFormatError(
+            f"{where}: date {row['date']} appears more than once (line {row['line']}); "
+            "a daily price file has one row per trading day"
+        )
+    _raise_on_disorder(parsed, where)
+    bad_close = parsed.filter(pl.col("close") <= 0)
+    if bad_close.height:
+        row = bad_close.row(0, named=True)
+        raise PriceFormatError(
+            f"{where}: line {row['line']}: close {row['_close_text']!r} on {row['date']} is not "
+            "positive"
+        )
 
 
 def _raise_on_disorder(parsed: pl.DataFrame, where: str) -> None:

@@ -14,7 +14,8 @@ from pipelines.core import tables
 from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
 from pipelines.sec.client import SecClient, company_documents
-from pipelines.sec.facts import FACTS_INSERT_SELECT, company_facts
+from pipelines.sec.company_facts import company_facts
+from pipelines.sec.facts import FACTS_INSERT_SELECT
 from pipelines.sec.partitions import universe
 from pipelines.sec.submissions import company_row
 
