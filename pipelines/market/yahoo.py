@@ -25,6 +25,8 @@ from pipelines.market.providers import PriceSourceError, PriceSymbol, ProviderAn
 from pipelines.market.yahoo_chart import Chart, ChartError, fold_chunks, parse_chart
 
 SOURCE = "yahoo"
+# Yahoo's answer (HTTP 400, chart.error) for a range without a trading day.
+NO_DAYS_IN_RANGE = "Data doesn't exist for startDate"
 # Yahoo answers some non-browser User-Agents with 429; this one names us and looks like one.
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) capex-watch/0.1 (daily prices)"
 
@@ -122,12 +124,16 @@ class YahooProvider:
             try:
                 fetched = self.fetcher.get(path, self._validator(symbol))
             except FetchError as exc:
-                raise PriceSourceError(f"{self._who(symbol)}: {exc}") from exc
-            chunks.append((fetched.document, fetched.parsed))
-            series = fold_chunks([chart for _, chart in chunks])
-            downloaded = int(fetched.downloaded)
-            new_days = fetched.parsed.prices.height
-            note = f"asked for {first} .. {end - timedelta(days=1)}: {new_days} new days"
+                if NO_DAYS_IN_RANGE not in str(exc) or last is None:
+                    raise PriceSourceError(f"{self._who(symbol)}: {exc}") from exc
+                fetched = None  # a weekend or holiday: no new day yet, the stored ones stand
+                note = f"no new day after {last} (Yahoo: {NO_DAYS_IN_RANGE} …)"
+            if fetched is not None:
+                chunks.append((fetched.document, fetched.parsed))
+                series = fold_chunks([chart for _, chart in chunks])
+                downloaded = int(fetched.downloaded)
+                new_days = fetched.parsed.prices.height
+                note = f"asked for {first} .. {end - timedelta(days=1)}: {new_days} new days"
         if series.prices.height == 0:
             where = "in raw/ (run once without CAPEX_OFFLINE=1)" if self.settings.offline else ""
             raise PriceSourceError(

@@ -137,6 +137,13 @@ class FakeYahoo:
                 adjusted["adj_close"] = row["adj_close"] / factor
                 rows.append({**row, **adjusted, "volume": int(row["volume"] * factor)})
         events = [(d, r) for d, r in happened if start <= session_stamp(d) < end]
+        if not rows:  # what Yahoo answers for a range without a trading day
+            error = {
+                "code": "Bad Request",
+                "description": f"Data doesn't exist for startDate = {start}, endDate = {end}",
+            }
+            body = json.dumps({"chart": {"result": None, "error": error}})
+            return Response(body, status=400, content_type="application/json")
         return Response(chart_body(symbol, rows, events), content_type="application/json")
 
     def __call__(self, request: Request) -> Response:

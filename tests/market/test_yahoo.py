@@ -178,6 +178,16 @@ def test_refresh_across_nvidias_2024_split(fake_yahoo, shared_fixtures, tmp_path
     assert len(fake_yahoo.requests) == asked
     assert offline.frame.equals(after.frame) and offline.splits.equals(after.splits)
 
+    # On the Sunday after, the weekend is asked for; Yahoo answers HTTP 400 "Data doesn't
+    # exist for startDate": no new day, the stored ones stand.
+    weekend = yahoo(settings)
+    weekend.today = lambda: D("2024-06-30")
+    sunday = weekend.load(nvda)
+    assert sunday.frame.equals(after.frame) and sunday.note.startswith("no new day after")
+    _, query = fake_yahoo.requests[-1]
+    assert datetime.fromtimestamp(int(query["period1"][0]), UTC).date() == D("2024-06-29")
+    asked = len(fake_yahoo.requests)
+
     # A run on the day of the last stored close has nothing to ask for.
     again = yahoo(settings)
     again.today = lambda: D("2024-06-28")
