@@ -122,6 +122,19 @@ def _trading_day(result: dict) -> pl.Expr:
     return (stamp + pl.duration(seconds=int(meta.get("gmtoffset") or 0))).dt.date()
 
 
+def _live(result: dict, fetched_at: datetime | None) -> pl.Expr:
+    """The bar of a session still open: Yahoo stamps today's bar with the last trade's time
+    (a closed session's bar with its close, at or after ``currentTradingPeriod.regular.end``).
+    Without that period, a bar fetched less than :data:`SESSION_LENGTH` after its stamp."""
+    regular = ((result.get("meta") or {}).get("currentTradingPeriod") or {}).get("regular") or {}
+    if regular.get("start") is not None and regular.get("end") is not None:
+        return pl.col("stamp").is_between(regular["start"], regular["end"], closed="left")
+    if fetched_at is None:
+        return pl.lit(False)
+    cutoff = int((fetched_at.astimezone(UTC) - SESSION_LENGTH).timestamp())
+    return pl.col("stamp") > cutoff
+
+
 def _check_order(days: pl.DataFrame, where: str) -> None:
     """Days strictly in order: a chart that repeats or reorders days is not trusted."""
     dates = days["date"].to_list()
@@ -138,7 +151,7 @@ def parse_chart(
     """Parse one chart body into ``staging.prices`` rows for ``ticker`` and its splits.
 
     Days without a close (a halted or not yet traded day: Yahoo sends nulls) are dropped and
-    counted. With ``fetched_at``, a bar whose session had not ended by then (a live bar) is
+    counted. A bar whose session had not ended when it was fetched (a live bar) is
     dropped too; the next refresh asks for that day again. Raises :class:`ChartError` on an
     error answer, days out of order or repeated, a price that is not a positive number, or a
     volume that is not a number.
@@ -147,9 +160,7 @@ def parse_chart(
     result = decode_chart(body, where)
     days = _days(result, where).with_columns(_trading_day(result).alias("date"))
     _check_order(days, where)
-    if fetched_at is not None:
-        cutoff = int((fetched_at.astimezone(UTC) - SESSION_LENGTH).timestamp())
-        days = days.filter(pl.col("stamp") <= cutoff)
+    days = days.filter(~_live(result, fetched_at))
     without_close = days.filter(pl.col("close").is_null()).height
     days = days.filter(pl.col("close").is_not_null())
     prices = ("open", "high", "low", "close", "adj_close")

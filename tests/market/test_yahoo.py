@@ -126,8 +126,22 @@ def test_outage_page_is_named():
         parse_chart(b"<html><body>Will be right back...</body></html>", "NVDA")
 
 
+def test_a_closed_sessions_bar_stays_and_a_live_one_is_left_out(shared_fixtures: Path):
+    """The AAPL recording ends with the bar of 2025-10-29 stamped 16:00:01 New York time
+    (Yahoo stamps the day's bar with the last trade), at the session's close in
+    currentTradingPeriod: final, kept. Stamped mid-session, it is a live bar: left out."""
+    body = (shared_fixtures / "prices/yahoo/AAPL_chart_1d.json").read_bytes()
+    assert parse_chart(body, "AAPL").prices["date"].max() == D("2025-10-29")
+    document = json.loads(body)
+    result = document["chart"]["result"][0]
+    result["timestamp"][-1] = result["meta"]["currentTradingPeriod"]["regular"]["start"] + 3600
+    live = parse_chart(json.dumps(document).encode(), "AAPL")
+    assert live.prices["date"].max() == D("2025-10-28")
+
+
 def test_a_live_bar_is_left_for_the_next_refresh():
-    """A bar whose session had not ended when fetched is not final: left out."""
+    """Without currentTradingPeriod: a bar fetched within seven hours of its stamp (the open)
+    is not final: left out."""
     rows = [one_day(), one_day(date=D("2024-06-04"))]
     fetched = datetime(2024, 6, 4, 15, 0, tzinfo=UTC)  # 11:00 in New York
     chart = parse_chart(chart_body("NVDA", rows), "NVDA", fetched_at=fetched)
