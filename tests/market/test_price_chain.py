@@ -341,3 +341,14 @@ def test_asset_chain_cross_check_splits_and_last_good_prices(
     assert "Exceeded the daily hits limit" in meta["errors"] and "HTTP 404" in meta["errors"]
     landed = [("AAPL", "stooq", 10339), ("GOOGL", "stooq", 5306), ("NVDA", "yahoo", 1829)]
     assert rows(tmp_path, COUNTS) == landed, "the last good prices are kept"
+
+
+def test_the_chain_setting():
+    from pipelines.core.config import ConfigError
+
+    assert load_settings({}).price_sources == ("yahoo", "stooq")
+    assert load_settings({"CAPEX_PRICE_SOURCES": " Stooq "}).price_sources == ("stooq",)
+    with pytest.raises(ConfigError, match=r"CAPEX_PRICE_SOURCES='yahoo,google' names unknown"):
+        load_settings({"CAPEX_PRICE_SOURCES": "yahoo,google"})
+    settings = load_settings({"CAPEX_STOOQ_APIKEY": "s3cret-KEY"})
+    assert settings.stooq_apikey == "s3cret-KEY" and "s3cret-KEY" not in repr(settings)
