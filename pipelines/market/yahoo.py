@@ -112,28 +112,11 @@ class YahooProvider:
 
     def load(self, symbol: PriceSymbol) -> ProviderAnswer:
         chunks = self.stored_chunks(symbol)
+        last = fold_chunks([chart for _, chart in chunks]).prices["date"].max()
+        downloaded, note = 0, "offline: from raw/"
+        if not self.settings.offline:
+            downloaded, note = self._refresh(symbol, chunks, last)
         series = fold_chunks([chart for _, chart in chunks])
-        last = series.prices["date"].max()
-        first = last + timedelta(days=1) if last else first_day(self.settings)
-        end = self.today() + timedelta(days=1)
-        path = chart_path(symbol.yahoo_symbol, first, end)
-        downloaded, note = 0, f"up to date (last day {last}): nothing asked"
-        if self.settings.offline:
-            note = "offline: from raw/"
-        elif first < end:
-            try:
-                fetched = self.fetcher.get(path, self._validator(symbol))
-            except FetchError as exc:
-                if NO_DAYS_IN_RANGE not in str(exc) or last is None:
-                    raise PriceSourceError(f"{self._who(symbol)}: {exc}") from exc
-                fetched = None  # a weekend or holiday: no new day yet, the stored ones stand
-                note = f"no new day after {last} (Yahoo: {NO_DAYS_IN_RANGE} …)"
-            if fetched is not None:
-                chunks.append((fetched.document, fetched.parsed))
-                series = fold_chunks([chart for _, chart in chunks])
-                downloaded = int(fetched.downloaded)
-                new_days = fetched.parsed.prices.height
-                note = f"asked for {first} .. {end - timedelta(days=1)}: {new_days} new days"
         if series.prices.height == 0:
             where = "in raw/ (run once without CAPEX_OFFLINE=1)" if self.settings.offline else ""
             raise PriceSourceError(
@@ -144,11 +127,34 @@ class YahooProvider:
         return ProviderAnswer(
             series.prices,
             self.fetcher.url(chart_folder(symbol.yahoo_symbol)),
-            tuple(document.key for document, _ in chunks),
+            tuple(dict.fromkeys(document.key for document, _ in chunks)),
             downloaded,
             series.splits,
             note,
         )
+
+    def _refresh(
+        self, symbol: PriceSymbol, chunks: list[tuple[RawDocument, Chart]], last: date | None
+    ) -> tuple[int, str]:
+        """Ask for the days after ``last`` (from CAPEX_SINCE's December before when nothing is
+        stored), appending the answer to ``chunks``. Returns (documents downloaded, note)."""
+        first = last + timedelta(days=1) if last else first_day(self.settings)
+        end = self.today() + timedelta(days=1)
+        if first >= end:
+            return 0, f"up to date (last day {last}): nothing asked"
+        try:
+            fetched = self.fetcher.get(
+                chart_path(symbol.yahoo_symbol, first, end), self._validator(symbol)
+            )
+        except FetchError as exc:
+            if NO_DAYS_IN_RANGE not in str(exc) or last is None:
+                raise PriceSourceError(f"{self._who(symbol)}: {exc}") from exc
+            # A weekend or a holiday: no new day yet, the stored ones stand.
+            return 0, f"no new day after {last} (Yahoo: {NO_DAYS_IN_RANGE} …)"
+        chunks.append((fetched.document, fetched.parsed))
+        new_days = fetched.parsed.prices.height
+        asked = f"{first} .. {end - timedelta(days=1)}"
+        return int(fetched.downloaded), f"asked for {asked}: {new_days} new days"
 
     @staticmethod
     def _who(symbol: PriceSymbol) -> str:
