@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 # Stored as MAP(axis → member); the parsers produce a list of {axis, member} structs, which
@@ -67,6 +68,29 @@ class Table:
         )
         verb = "CREATE OR REPLACE TABLE" if self.rebuilt_whole else "CREATE TABLE IF NOT EXISTS"
         return f"{verb} {self.name} ({columns})"
+
+    def create(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create the table on ``con``, or bring an existing one up to the contract.
+
+        A warehouse built by an earlier version may lack columns added to the contract since:
+        they are added (nullable, so the rows already there stay valid) rather than failing
+        the next insert.
+        """
+        con.execute(self.ddl())
+        if self.rebuilt_whole:
+            return
+        schema, name = self.name.split(".")
+        present = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [schema, name],
+            ).fetchall()
+        }
+        for column, dtype in self.columns.items():
+            if column not in present:
+                con.execute(f"ALTER TABLE {self.name} ADD COLUMN {column} {duckdb_type(dtype)}")
 
     def empty(self) -> pl.DataFrame:
         """A frame with no rows and the table's columns."""

@@ -133,8 +133,8 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
 def land_prices(capex: CapexResource, con, landed: list[PriceLoad]) -> tuple[int, int]:
     """Replace each landed ticker's rows (and its provider's splits); record raw/ documents.
     Returns the counts of insane rows and of duplicated days in ``staging.prices``."""
-    con.execute(tables.PRICES.ddl())
-    con.execute(tables.STOCK_SPLITS.ddl())
+    tables.PRICES.create(con)
+    tables.STOCK_SPLITS.create(con)
     for load in landed:
         ticker = load.symbol.ticker
         capex.warehouse.replace_rows(tables.PRICES, load.frame, {"ticker": ticker}, con)
