@@ -69,14 +69,16 @@ ORDER BY name
 """
 
 
-def _print_company_summary(published, followed: list[int]) -> None:
+def _print_company_summary(settings: Settings) -> None:
     """Facts per company in the published warehouse, and each company's latest quarter
-    (only the ``followed`` CIKs when the universe is larger than a screen)."""
+    (only the followed companies when the universe is larger than a screen)."""
     import duckdb
 
     from pipelines.core.warehouse import connect_published
+    from pipelines.sec.partitions import universe
 
-    con = connect_published(published)
+    followed = [c.cik for c in universe(settings).values()]
+    con = connect_published(settings.warehouse)
     try:
         companies = con.execute("SELECT count(*) FROM staging.companies").fetchone()[0]
         everyone = companies <= SUMMARY_MAX_ROWS
@@ -182,9 +184,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"  {warning}")
     if settings.warehouse.exists():
-        from pipelines.sec.partitions import universe
-
-        _print_company_summary(settings.warehouse, [c.cik for c in universe(settings).values()])
+        _print_company_summary(settings)
     if providers:
         print("prices: the provider of each ticker (CAPEX_PRICE_SOURCES; README, 'Prices')")
         for line in price_summary_lines(providers):
