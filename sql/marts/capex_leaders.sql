@@ -4,8 +4,8 @@
 --
 -- rank 1 is the largest capex of the quarter (ties broken by ticker). capex_yoy compares with
 -- the company's same fiscal quarter a year before (null when that quarter is missing);
--- capex_to_revenue = capex / revenue. name comes from SEC's submissions; a filer without a
--- ticker is named CIK##########, as in every mart.
+-- capex_to_revenue = capex / revenue. A filer without a ticker is named CIK##########, as in
+-- every mart (staging.companies has its name).
 with ranked as (
     select
         ticker,
@@ -24,12 +24,6 @@ with ranked as (
     from marts.capex_quarterly
     where capex is not null
     qualify rank <= 50
-),
-
-names as (
-    select coalesce(ticker, 'CIK' || lpad(cik::varchar, 10, '0')) as ticker, any_value(name) as name
-    from staging.companies
-    group by 1
 )
 
 select
@@ -37,7 +31,6 @@ select
     r.calendar_quarter,
     r.rank,
     r.ticker,
-    n.name,
     r.fiscal_year,
     r.fiscal_quarter,
     r.period_end,
@@ -46,4 +39,3 @@ select
     r.revenue,
     r.capex_to_revenue
 from ranked as r
-left join names as n on n.ticker = r.ticker
