@@ -10,14 +10,11 @@
 -- most srt:ConsolidationItemsAxis = us-gaap:OperatingSegmentsMember besides. `months` is the
 -- length of a duration in months (3, 6, 9 or 12, allowing for 52/53-week calendars) or null
 -- for any other length; instants have none. A filer without a ticker is named CIK##########.
-with facts as (
+-- (not a shared CTE of staging.facts: DuckDB would materialise the whole table once for both)
+with tickers as (
     -- a filer without a ticker (CAPEX_UNIVERSE=all) is named by its CIK: CIK0000001750
-    select * replace (coalesce(ticker, 'CIK' || lpad(cik::varchar, 10, '0')) as ticker)
+    select distinct coalesce(ticker, 'CIK' || lpad(cik::varchar, 10, '0')) as ticker
     from staging.facts
-),
-
-tickers as (
-    select distinct ticker from facts
 ),
 
 effective_map as (
@@ -45,8 +42,8 @@ candidates as (
 
 relevant as (
     -- a cheap first cut: most facts are concepts no metric uses
-    select *
-    from facts
+    select * replace (coalesce(ticker, 'CIK' || lpad(cik::varchar, 10, '0')) as ticker)
+    from staging.facts
     where concept in (select concept from staging.metric_map)
         and form in (
             '10-K', '10-K/A', '10-KT', '10-KT/A', '10-Q', '10-Q/A', '10-QT', '10-QT/A',
