@@ -15,12 +15,18 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.core.warehouse import Warehouse
-from pipelines.models.checks import MART_KEYS
 from pipelines.models.seed_tables import write_seeds
-from pipelines.models.sqlmodels import discover_models, rebuild, with_upstream
+from pipelines.models.sqlmodels import discover_models, marts_without, rebuild, with_upstream
 from pipelines.sec.facts import FACT_SCHEMA, FACTS_DDL, FACTS_INSERT_SELECT
 
-QUARTER_MARTS = tuple(MART_KEYS)
+MODELS = discover_models()
+# The marts built from filings alone (the valuation marts also read prices).
+QUARTER_MARTS = marts_without(MODELS, "staging.prices")
+
+
+def grains(table: str) -> tuple[tuple[str, ...], ...]:
+    """The grains ``table``'s SQL file declares (its ``-- grain:`` lines)."""
+    return MODELS[table].grains
 
 
 def fact(
@@ -87,7 +93,7 @@ def land_facts(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
 
 def build_quarter_marts(warehouse: Warehouse) -> dict[str, tuple[int, float]]:
     """Load the seeds and build the issue-3 marts with every model upstream of them."""
-    models = with_upstream(discover_models(), QUARTER_MARTS)
+    models = with_upstream(MODELS, QUARTER_MARTS)
     with warehouse.connect() as con:
         write_seeds(warehouse, con)
     return rebuild(warehouse, models)

@@ -28,6 +28,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from pipelines.models.seed_tables import period_lengths
+
 MATCH_TOLERANCE = 0.01
 CLOSE_TOLERANCE = 0.05
 _SLACK = timedelta(days=7)  # 52/53-week quarters end a few days off the month end
@@ -66,7 +68,7 @@ def _calendar_quarter_end(year: int, quarter: int) -> date:
 
 
 def _quarter_count(start: date, end: date) -> int:
-    return max(1, round(((end - start).days + 1) / 91.3))
+    return max(1, round(((end - start).days + 1) / period_lengths()[3].nominal_days))
 
 
 def _fmt(value: float) -> str:
