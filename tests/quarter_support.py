@@ -19,6 +19,10 @@ from pipelines.models.seed_tables import write_seeds
 from pipelines.models.sqlmodels import discover_models, marts_without, rebuild, with_upstream
 from pipelines.sec.facts import FACT_SCHEMA, FACTS_DDL, FACTS_INSERT_SELECT
 
+PPE = "PaymentsToAcquirePropertyPlantAndEquipment"
+PRODUCTIVE = "PaymentsToAcquireProductiveAssets"
+RFC = "RevenueFromContractWithCustomerExcludingAssessedTax"
+
 MODELS = discover_models()
 # The marts built from filings alone (the valuation marts also read prices).
 QUARTER_MARTS = marts_without(MODELS, "staging.prices")
@@ -67,7 +71,7 @@ def fact(
 
 
 def facts_frame(rows: Iterable[dict], ticker: str = "TEST", cik: int = 1) -> pl.DataFrame:
-    """staging.facts rows of one company, typed like the foundation's normalisers."""
+    """staging.facts rows of one company, typed like the foundation's normalizers."""
     schema = {**FACT_SCHEMA, "dimensions_key": pl.String}
     schema.pop("ticker")
     schema.pop("cik")
@@ -92,7 +96,7 @@ def land_facts(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
 
 
 def build_quarter_marts(warehouse: Warehouse) -> dict[str, tuple[int, float]]:
-    """Load the seeds and build the issue-3 marts with every model upstream of them."""
+    """Load the seeds and build the quarter marts with every model upstream of them."""
     models = with_upstream(MODELS, QUARTER_MARTS)
     with warehouse.connect() as con:
         write_seeds(warehouse, con)
@@ -102,3 +106,67 @@ def build_quarter_marts(warehouse: Warehouse) -> dict[str, tuple[int, float]]:
 def rows(warehouse: Warehouse, sql: str, params: list | None = None) -> list[dict]:
     """The result of ``sql`` as dictionaries."""
     return warehouse.query(sql, params).to_dicts()
+
+
+def calendar_year(
+    year: int,
+    concept: str,
+    quarters: tuple[int, int, int, int],
+    *,
+    cash_flow: bool = False,
+    **extra,
+) -> list[dict]:
+    """One calendar fiscal year of a metric as a company files it.
+
+    10-Qs (filed May, August, November) report the quarter (income statement only) and the
+    year to date; the 10-K (filed the next February) reports the year. ``cash_flow``: the
+    10-Qs report year-to-date figures only, as cash-flow statements do.
+    """
+    starts = [f"{year}-01-01", f"{year}-04-01", f"{year}-07-01", f"{year}-10-01"]
+    ends = [f"{year}-03-31", f"{year}-06-30", f"{year}-09-30", f"{year}-12-31"]
+    out = []
+    for q in range(3):
+        filing = dict(
+            accession=f"{year}-q{q + 1}",
+            filed=f"{year}-{3 * q + 5:02d}-01",
+            fy=year,
+            fp=f"Q{q + 1}",
+            **extra,
+        )
+        ytd = sum(quarters[: q + 1])
+        out.append(fact(concept, starts[0], ends[q], ytd, **filing))
+        if q > 0 and not cash_flow:
+            out.append(fact(concept, starts[q], ends[q], quarters[q], **filing))
+    annual = dict(accession=f"{year}-k", filed=f"{year + 1}-02-01", form="10-K", fy=year, fp="FY")
+    out.append(fact(concept, starts[0], ends[3], sum(quarters), **annual, **extra))
+    return out
+
+
+def build(tmp_path: Path, facts: list[dict], ticker: str = "TEST") -> Warehouse:
+    """A warehouse with ``facts`` landed for ``ticker`` and the quarter marts built."""
+    warehouse = new_warehouse(tmp_path)
+    land_facts(warehouse, {ticker: facts_frame(facts, ticker)})
+    build_quarter_marts(warehouse)
+    return warehouse
+
+
+def quarterly(warehouse: Warehouse, metric: str, ticker: str = "TEST") -> list[dict]:
+    """The marts.metric_quarterly rows of one metric, in fiscal order."""
+    return rows(
+        warehouse,
+        "select * from marts.metric_quarterly where ticker = ? and metric = ? "
+        "order by fiscal_year, fiscal_quarter",
+        [ticker, metric],
+    )
+
+
+def labelled(rows_: list[dict], *columns: str) -> list[tuple]:
+    """The ``columns`` of each row, as tuples."""
+    return [tuple(r[c] for c in columns) for r in rows_]
+
+
+def one(warehouse: Warehouse, sql: str, params: list | None = None) -> dict:
+    """The single row ``sql`` returns (fails when there is not exactly one)."""
+    result = rows(warehouse, sql, params)
+    assert len(result) == 1, result
+    return result[0]
