@@ -190,17 +190,3 @@ def detect_layout_of(body: bytes | str) -> str:
     if not lines:
         raise PriceFormatError("empty price CSV")
     return detect_layout(lines[0].split(","))
-
-
-PRICES_DDL = """
-CREATE TABLE IF NOT EXISTS staging.prices (
-    ticker VARCHAR NOT NULL,
-    date DATE NOT NULL,
-    open DOUBLE,
-    high DOUBLE,
-    low DOUBLE,
-    close DOUBLE NOT NULL,
-    volume BIGINT,
-    source VARCHAR NOT NULL
-)
-"""

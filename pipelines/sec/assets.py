@@ -7,17 +7,18 @@ takes exactly the same path and gives the same rows.
 
 import dagster as dg
 
+from pipelines.core import tables
 from pipelines.core.manifest import record_manifest
 from pipelines.core.partitions import company, company_partitions
 from pipelines.core.resources import CapexResource
 from pipelines.sec.client import SecClient, company_documents
-from pipelines.sec.facts import FACTS_DDL, FACTS_INSERT_SELECT, company_facts
-from pipelines.sec.submissions import COMPANIES_DDL, FILINGS_DDL, company_row
+from pipelines.sec.facts import FACTS_INSERT_SELECT, company_facts
+from pipelines.sec.submissions import company_row
 
 SEC_DOCUMENTS = dg.AssetKey(["raw", "sec_documents"])
-FACTS = dg.AssetKey(["staging", "facts"])
-FILINGS = dg.AssetKey(["staging", "filings"])
-COMPANIES = dg.AssetKey(["staging", "companies"])
+FACTS = tables.FACTS.key
+FILINGS = tables.FILINGS.key
+COMPANIES = tables.COMPANIES.key
 
 
 def _read_back(context: dg.AssetExecutionContext, capex: CapexResource):
@@ -97,7 +98,7 @@ def staging_facts(context: dg.AssetExecutionContext, capex: CapexResource):
     frame = company_facts(_read_back(context, capex))
     with capex.warehouse.connect() as con:
         capex.warehouse.replace_rows(
-            "staging.facts", frame, {"ticker": ticker}, FACTS_DDL, con, FACTS_INSERT_SELECT
+            tables.FACTS, frame, {"ticker": ticker}, con, FACTS_INSERT_SELECT
         )
         duplicates = con.execute(
             f"SELECT count(*) FROM (SELECT {_FACT_KEY_COLUMNS} FROM staging.facts "
@@ -159,13 +160,12 @@ def staging_filings(context: dg.AssetExecutionContext, capex: CapexResource):
     target = documents.company
     with capex.warehouse.connect() as con:
         filings = capex.warehouse.replace_rows(
-            "staging.filings", documents.filings, {"ticker": target.ticker}, FILINGS_DDL, con
+            tables.FILINGS, documents.filings, {"ticker": target.ticker}, con
         )
         capex.warehouse.replace_rows(
-            "staging.companies",
+            tables.COMPANIES,
             company_row(documents.submissions.parsed, target.ticker, target.cik),
             {"ticker": target.ticker},
-            COMPANIES_DDL,
             con,
         )
     yield dg.MaterializeResult(asset_key=FILINGS, metadata={"rows": filings})

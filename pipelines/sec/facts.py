@@ -6,30 +6,12 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from pipelines.core.tables import FACTS
+
 if TYPE_CHECKING:
     from pipelines.sec.client import CompanyDocuments
 
-DIMENSIONS_TYPE = pl.List(pl.Struct({"axis": pl.String, "member": pl.String}))
-
-FACT_SCHEMA: dict[str, pl.DataType] = {
-    "ticker": pl.String,
-    "cik": pl.Int64,
-    "taxonomy": pl.String,
-    "concept": pl.String,
-    "unit": pl.String,
-    "period_start": pl.Date,
-    "period_end": pl.Date,
-    "value": pl.Decimal(38, 10),
-    "decimals": pl.Int32,
-    "accession": pl.String,
-    "form": pl.String,
-    "fiscal_year": pl.Int32,
-    "fiscal_period": pl.String,
-    "filed": pl.Date,
-    "frame": pl.String,
-    "dimensions": DIMENSIONS_TYPE,
-    "source": pl.String,
-}
+FACT_SCHEMA = FACTS.columns
 
 # The identity of a fact: the same fact seen in companyfacts and in the filing is one row.
 FACT_KEY = (
@@ -41,28 +23,6 @@ FACT_KEY = (
     "dimensions_key",
     "accession",
 )
-
-FACTS_DDL = """
-CREATE TABLE IF NOT EXISTS staging.facts (
-    ticker VARCHAR NOT NULL,
-    cik BIGINT NOT NULL,
-    taxonomy VARCHAR NOT NULL,
-    concept VARCHAR NOT NULL,
-    unit VARCHAR NOT NULL,
-    period_start DATE,
-    period_end DATE NOT NULL,
-    value DECIMAL(38, 10) NOT NULL,
-    decimals INTEGER,
-    accession VARCHAR,
-    form VARCHAR,
-    fiscal_year INTEGER,
-    fiscal_period VARCHAR,
-    filed DATE,
-    frame VARCHAR,
-    dimensions MAP(VARCHAR, VARCHAR),
-    source VARCHAR NOT NULL
-)
-"""
 
 # DuckDB turns the polars list of {axis, member} structs into a MAP on insert.
 FACTS_INSERT_SELECT = """

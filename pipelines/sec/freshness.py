@@ -2,9 +2,9 @@
 
 A company reports every fiscal quarter. After the period ending ``latest`` the next one ends at
 most a longest quarter later (98 days, a 14-week quarter of a 52/53-week year: the quarter row of
-pipelines/seeds/period_lengths.csv) and its report is due 40 days after
-that (10-Q) or 60 days (10-K, when that quarter closes the fiscal year): the deadlines of large
-accelerated filers, which every company of the default universe is. A latest quarter older than
+pipelines/seeds/period_lengths.csv) and its report is due 40 days after that (10-Q) or 60 days
+(10-K, when that quarter closes the fiscal year): the deadlines of large accelerated filers,
+which every company of the default universe is. A latest quarter older than
 that, on the day of the check, means a filing is missing, from SEC or from the warehouse.
 
 The check also flags facts that lag the filings list: SEC lists a 10-K/10-Q for a later period
@@ -17,13 +17,14 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from pipelines.core import tables
 from pipelines.core.partitions import company_partitions
 from pipelines.core.resources import CapexResource
 from pipelines.models.seed_tables import period_lengths
 
-FACTS = dg.AssetKey(["staging", "facts"])
-FILINGS = dg.AssetKey(["staging", "filings"])
-COMPANIES = dg.AssetKey(["staging", "companies"])
+FACTS = tables.FACTS.key
+FILINGS = tables.FILINGS.key
+COMPANIES = tables.COMPANIES.key
 
 TEN_Q_DUE_DAYS = 40
 TEN_K_DUE_DAYS = 60
