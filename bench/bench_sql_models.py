@@ -1,7 +1,8 @@
-"""Benchmark: build the quarter SQL models and marts (issue 3), not a test.
+"""Benchmark: build the quarter SQL models and marts, not a test.
 
-Lands staging.facts, loads the seed tables, then rebuilds every model upstream of the issue-3
-marts the way the Dagster assets do (one transaction per model; best of 3 builds), for:
+Lands staging.facts, loads the seed tables, then rebuilds every model upstream of the quarter
+marts (those built from filings alone) the way the Dagster assets do (one transaction per
+model; best of 3 builds), for:
 
 * the seven companies as recorded in ../shared/fixtures: companyfacts for AAPL, NVDA and
   GOOGL plus every recorded 10-K/10-Q document (AMZN, META and TSLA have filing documents
@@ -134,7 +135,7 @@ def main() -> None:
 
     started = time.perf_counter()
     frames = recorded_frames()
-    print(f"normalised the recorded documents in {time.perf_counter() - started:.2f} s")
+    print(f"normalized the recorded documents in {time.perf_counter() - started:.2f} s")
     ciks = {f.ticker: f.cik for f in RECORDED_FILINGS} | COMPANYFACTS
     recorded = [(t, ciks[t], frame) for t, frame in frames.items()]
     scenario("seven companies as recorded (MSFT: no recorded facts)", recorded, runs=3)
