@@ -12,7 +12,8 @@ keeps attribute values (concept, dimension and context names) as written. A body
 cut short must fail, never yield the facts before the cut: XML parsing guarantees that, and the
 HTML fallback requires the closing ``</ix:header>`` and ``</html>`` tags.
 
-The caller (the SEC loading step) adds ticker, CIK, accession, form, filing date and source.
+Reading the values as written (ixt formats, decimals) is :mod:`pipelines.sec.xbrl_values`. The
+caller (the SEC loading step) adds ticker, CIK, accession, form, filing date and source.
 """
 
 from __future__ import annotations
@@ -20,11 +21,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 import polars as pl
 import pyarrow as pa
 from lxml import etree
+
+from pipelines.sec.xbrl_values import (
+    DECIMAL_CONTEXT,
+    XbrlParseError,
+    consistent,
+    decimals_attribute,
+    dei_date,
+    inline_number,
+    more_precise,
+)
 
 XBRLI = "http://www.xbrl.org/2003/instance"
 XBRLDI = "http://xbrl.org/2006/xbrldi"
@@ -56,17 +67,9 @@ _DEI_FIELDS = {
 # contextRef; anything else there is a fact missing its context.
 _NON_FACT_NAMESPACES = {XBRLI, LINK, XBRLDI}
 _QUANTUM = Decimal("1e-10")  # DECIMAL(38, 10)
-_DECIMAL_CONTEXT = Context(prec=60)
 _SNIFF_BYTES = 65536
-
-
-class XbrlParseError(ValueError):
-    """The body is not a usable XBRL document. The message names the URL and the cause."""
-
-    def __init__(self, url: str, cause: str):
-        super().__init__(f"{url or '<no url>'}: {cause}")
-        self.url = url
-        self.cause = cause
+# The text of an instance document's numeric fact: an xs:decimal or xs:double.
+_INSTANCE_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -334,9 +337,9 @@ class _Facts:
             self.rows[key] = [value, decimals, ctx]
             return
         self.duplicates += 1
-        if not _consistent(kept[0], kept[1], value, decimals):
+        if not consistent(kept[0], kept[1], value, decimals):
             self.conflicts += 1
-        if _more_precise(decimals, kept[1]):
+        if more_precise(decimals, kept[1]):
             kept[0], kept[1] = value, decimals
 
     def context(self, context_ref: str | None, where: str) -> _Context:
@@ -351,7 +354,7 @@ class _Facts:
 
     def _storable(self, value: Decimal, where: str) -> Decimal:
         try:
-            stored = value.quantize(_QUANTUM, context=_DECIMAL_CONTEXT)
+            stored = value.quantize(_QUANTUM, context=DECIMAL_CONTEXT)
         except InvalidOperation:
             stored = None
         if stored is None or stored != value or stored.adjusted() >= 28:
@@ -399,41 +402,6 @@ class _Facts:
         return pl.DataFrame(pa.table(arrays)).cast(FACT_SCHEMA)
 
 
-def _more_precise(a: int | None, b: int | None) -> bool:
-    """Whether decimals ``a`` is strictly more precise than ``b`` (None = INF)."""
-    if a is None:
-        return b is not None
-    return b is not None and a > b
-
-
-def _consistent(a: Decimal, a_dec: int | None, b: Decimal, b_dec: int | None) -> bool:
-    """Whether two values of one fact agree once rounded to the lesser precision."""
-    if a == b:
-        return True
-    lower = [d for d in (a_dec, b_dec) if d is not None]
-    if not lower:
-        return False
-    quantum = Decimal(1).scaleb(-min(lower))
-    return any(
-        a.quantize(quantum, rounding=r, context=_DECIMAL_CONTEXT)
-        == b.quantize(quantum, rounding=r, context=_DECIMAL_CONTEXT)
-        for r in (ROUND_HALF_UP, ROUND_HALF_EVEN)
-    )
-
-
-def _decimals(text: str | None, where: str, url: str) -> int | None:
-    """The decimals attribute; None for INF, or when absent (SEC filings never use precision)."""
-    if text is None:
-        return None
-    text = text.strip()
-    if text.upper() == "INF":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise XbrlParseError(url, f"{where}: bad decimals {text!r}") from None
-
-
 class _Dei:
     """The first value seen of each document-information field."""
 
@@ -447,7 +415,7 @@ class _Dei:
         if field is None or not text or field in self.values:
             return
         if field == "period_end":
-            self.values[field] = _dei_date(text, fmt, where, self.url).isoformat()
+            self.values[field] = dei_date(text, fmt, where, self.url).isoformat()
         else:
             self.values[field] = text
 
@@ -503,7 +471,7 @@ def _parse_instance(root: etree._Element, url: str) -> XbrlDocument:
         if not _INSTANCE_NUMBER.fullmatch(text):
             raise XbrlParseError(url, f"{where}: value {text!r} is not a number")
         value = Decimal(text)
-        decimals = _decimals(el.get("decimals"), where, url)
+        decimals = decimals_attribute(el.get("decimals"), where, url)
         facts.add(taxonomy, local, context_ref, unit_ref, value, decimals, where)
     return _document(url, "instance", "xml", facts, dei)
 
@@ -581,16 +549,16 @@ def _parse_inline(root: etree._Element, names: _Names, url: str, parser: str) ->
             facts.nil_facts += 1
             continue
         text = el.text if len(el) == 0 else "".join(el.itertext())
-        value = _inline_number(text or "", el.get("format"), where, url)
+        value = inline_number(text or "", el.get("format"), where, url)
         scale = el.get("scale")
         if scale:
             try:
-                value = value.scaleb(int(scale), context=_DECIMAL_CONTEXT)
+                value = value.scaleb(int(scale), context=DECIMAL_CONTEXT)
             except ValueError:
                 raise XbrlParseError(url, f"{where}: bad scale {scale!r}") from None
         if el.get("sign") == "-":
             value = -value
-        decimals = _decimals(el.get("decimals"), where, url)
+        decimals = decimals_attribute(el.get("decimals"), where, url)
         facts.add(
             taxonomy,
             local,
@@ -613,146 +581,3 @@ def _text(el: etree._Element, exclude: str) -> str:
             parts.append(_text(child, exclude))
         parts.append(child.tail or "")
     return "".join(parts)
-
-
-# ---------------------------------------------------------------------------------------------
-# Inline XBRL transformation formats (ixt registry 1-5 and the SEC's ixt-sec), numbers only.
-
-_INSTANCE_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
-_DOT_DECIMAL_GROUPING = re.compile(r"[,\s\u00a0']")
-_COMMA_DECIMAL_GROUPING = re.compile(r"[.\s\u00a0']")
-_UNIT_DECIMAL = re.compile(r"\s*([0-9][0-9,.\s\u00a0]*?)\s*[^0-9,.\s\u00a0][^0-9]*([0-9]{1,2})?\D*")
-
-_WORD_VALUES = {
-    "no": 0,
-    "none": 0,
-    "zero": 0,
-    "one": 1,
-    "a": 1,
-    "an": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-_WORD_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
-
-
-def _inline_number(text: str, fmt: str | None, where: str, url: str) -> Decimal:
-    """The unsigned number an ix:nonFraction displays, read with its ``format``."""
-    local = fmt.strip().rsplit(":", 1)[-1].lower() if fmt else ""
-    raw = text.strip()
-    if local in ("fixed-zero", "zerodash", "numdash"):
-        return Decimal(0)
-    if local in ("numwordsen", "num-word-en"):
-        number = _words_number(raw)
-        if number is None:
-            raise XbrlParseError(url, f"{where}: {raw!r} is not a number in words ({fmt})")
-        return Decimal(number)
-    if local in ("", "num-dot-decimal", "numdotdecimal", "numcommadot", "numspacedot"):
-        digits = raw if not local else _DOT_DECIMAL_GROUPING.sub("", raw)
-    elif local in ("num-comma-decimal", "numcommadecimal", "numdotcomma", "numspacecomma"):
-        digits = _COMMA_DECIMAL_GROUPING.sub("", raw).replace(",", ".")
-    elif local in ("num-unit-decimal", "numunitdecimal"):
-        match = _UNIT_DECIMAL.fullmatch(raw)
-        if match is None:
-            raise XbrlParseError(url, f"{where}: {raw!r} does not match {fmt}")
-        whole = re.sub(r"[^0-9]", "", match.group(1))
-        digits = f"{whole}.{(match.group(2) or '0').rjust(2, '0')}"
-    else:
-        raise XbrlParseError(url, f"{where}: unsupported number format {fmt!r}")
-    if not _DECIMAL_TEXT.fullmatch(digits):
-        shown = f"format {fmt}" if fmt else "no format, so it must be a plain decimal"
-        raise XbrlParseError(url, f"{where}: {raw!r} is not a number ({shown})")
-    return Decimal(digits)
-
-
-def _words_number(text: str) -> int | None:
-    """English number words ('two', 'twenty-one', 'one hundred', 'no') as an int."""
-    tokens = [t for t in re.split(r"[\s\u00a0,\-]+", text.lower()) if t and t != "and"]
-    if not tokens:
-        return None
-    total = current = 0
-    for token in tokens:
-        if token.isdigit():
-            current += int(token)
-        elif token in _WORD_VALUES:
-            current += _WORD_VALUES[token]
-        elif token == "hundred":
-            current = (current or 1) * 100
-        elif token in _WORD_SCALES:
-            total += (current or 1) * _WORD_SCALES[token]
-            current = 0
-        else:
-            return None
-    return total + current
-
-
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for m in names
-}
-
-
-def _dei_date(text: str, fmt: str | None, where: str, url: str) -> date:
-    """A dei date as displayed (ISO, or an ixt date format such as 'September 28, 2024')."""
-    local = fmt.strip().rsplit(":", 1)[-1].lower().replace("-", "") if fmt else ""
-    try:
-        if not local:
-            return date.fromisoformat(text.strip()[:10])
-        tokens = re.findall(r"[A-Za-z]+|[0-9]+", text)
-        words = [t for t in tokens if t.isalpha()]
-        numbers = [int(t) for t in tokens if t.isdigit()]
-        if "monthname" in local or ("month" in local and words):
-            month = next(_MONTHS[w.lower()] for w in words if w.lower() in _MONTHS)
-            year = next(n for n in numbers if n >= 100)
-            day = next(n for n in numbers if n < 100)
-            return date(year, month, day)
-        if len(numbers) == 3:
-            order = re.sub(r"^date|en$", "", local)
-            fields = dict(zip(re.findall(r"year|month|day", order), numbers, strict=False))
-            year = fields["year"] + (2000 if fields["year"] < 100 else 0)
-            return date(year, fields["month"], fields["day"])
-    except (ValueError, KeyError, StopIteration):
-        pass
-    raise XbrlParseError(url, f"{where}: cannot read date {text!r} (format {fmt})")
