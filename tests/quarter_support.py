@@ -3,6 +3,12 @@
 Facts land through the foundation's own contract (``tables.FACTS``, ``FACTS_INSERT_SELECT``,
 ``Warehouse.replace_rows``), and the marts are built by the real SQL models, so these tests
 exercise exactly what ``capex run`` does after landing.
+
+The quarter tests (tests/models/test_quarter_*.py, test_fiscal_labels.py, test_point_in_time.py,
+test_metric_map.py, test_growth_marts.py, test_segment_revenue.py) are grouped by the failure
+mode they guard: first regression tests on hand-made facts, each docstring naming the root
+cause, then the same SQL models over the recorded filings (the ``real`` fixture of
+tests/models/conftest.py), asserting the companies' published figures.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Fiscal and calendar labels of quarters: found from the dates of the periods (never the
 fy/fp of the filing that carries a fact), for 52/53-week years, January year ends and
 filings that misdate a comparative.
-
-Regression tests on hand-made staging.facts (each docstring names the root cause), then the
-same SQL models over the recorded filings, asserting the companies' published figures.
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
 """Growth, trailing sums and the universe total: a window that lacks a quarter gives null,
 never a sum over the wrong quarters, and the universe compares like for like.
-
-Regression tests on hand-made staging.facts (each docstring names the root cause), then the
-same SQL models over the recorded filings, asserting the companies' published figures.
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
 """Which facts are a metric: the metric map's concepts (a company's own rows first), from
 periodic reports only, never a non-cash look-alike.
-
-Regression tests on hand-made staging.facts (each docstring names the root cause), then the
-same SQL models over the recorded filings, asserting the companies' published figures.
 """
 
 from __future__ import annotations

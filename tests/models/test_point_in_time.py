@@ -1,8 +1,5 @@
 """Point in time: the marts hold the latest filed value, marts.metric_quarterly_pit every
 vintage dated by the filing that first made it known (no look-ahead, no stale marts).
-
-Regression tests on hand-made staging.facts (each docstring names the root cause), then the
-same SQL models over the recorded filings, asserting the companies' published figures.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Discrete quarters derived from what companies file: a year-to-date or full-year figure
 is never a quarter, a quarter is the difference of two year-to-date figures of one fiscal
 year (across a tag switch too), and only additive metrics are derived.
-
-Regression tests on hand-made staging.facts (each docstring names the root cause), then the
-same SQL models over the recorded filings, asserting the companies' published figures.
 """
 
 from __future__ import annotations

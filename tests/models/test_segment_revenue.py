@@ -1,8 +1,5 @@
 """Segment revenue from the dimensional facts of the filing documents: the segment's total,
 counted once whatever extra axes it is reported on.
-
-A regression test on hand-made staging.facts (its docstring names the root cause), then the
-same SQL models over the recorded filings, asserting the companies' published figures.
 """
 
 from __future__ import annotations
