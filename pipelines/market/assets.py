@@ -13,7 +13,6 @@ import dagster as dg
 
 from pipelines.core import tables
 from pipelines.core.manifest import record_manifest
-from pipelines.core.partitions import universe
 from pipelines.core.resources import CapexResource
 from pipelines.market.prices import load_prices, price_universe
 from pipelines.market.shares import (
@@ -22,6 +21,7 @@ from pipelines.market.shares import (
     shares_outstanding,
 )
 from pipelines.orchestration.automation import follow_upstream
+from pipelines.sec.partitions import universe
 
 PRICES = tables.PRICES.key
 SHARES = tables.SHARES_OUTSTANDING.key
@@ -62,7 +62,9 @@ FACTS = tables.FACTS.key
 )
 def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
     settings = capex.settings
-    loads = load_prices(settings, capex.store, price_universe(universe()), log=context.log.info)
+    loads = load_prices(
+        settings, capex.store, price_universe(universe(settings)), log=context.log.info
+    )
     landed = [load for load in loads if load.error is None]
     failed = [load for load in loads if load.error is not None]
     for load in failed:

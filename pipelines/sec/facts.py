@@ -1,15 +1,11 @@
-"""The staging.facts contract: its schema, its DDL, and the merge of both sources."""
+"""staging.facts rows: the contract's schema, facts of a filing document, and the merge of both
+sources (companyfacts and the filings)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from pipelines.core.tables import FACTS
-
-if TYPE_CHECKING:
-    from pipelines.sec.client import CompanyDocuments
 
 FACT_SCHEMA = FACTS.columns
 
@@ -87,33 +83,3 @@ def filing_facts(
         pl.lit("filing").alias("source"),
     )
     return finish_facts(frame, ticker, cik)
-
-
-def company_facts(documents: CompanyDocuments) -> pl.DataFrame:
-    """All staging.facts rows of one company: companyfacts plus every filing's XBRL document.
-
-    Raises an error naming the document's URL when one does not parse: nothing of the
-    company lands then.
-    """
-    from pipelines.sec.companyfacts import normalize_companyfacts
-    from pipelines.sec.xbrl import parse_xbrl
-
-    company = documents.company
-    from_companyfacts = normalize_companyfacts(
-        documents.companyfacts.parsed, company.ticker, company.cik
-    )
-    from_filings = []
-    for filing in documents.filing_documents:
-        doc = filing.fetched.document
-        parsed = parse_xbrl(doc.read(), url=doc.url)
-        from_filings.append(
-            filing_facts(
-                parsed,
-                ticker=company.ticker,
-                cik=company.cik,
-                accession=filing.accession,
-                form=filing.form,
-                filed=filing.filed,
-            )
-        )
-    return merge_facts(from_companyfacts, from_filings)

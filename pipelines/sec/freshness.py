@@ -18,7 +18,6 @@ from datetime import date, timedelta
 import dagster as dg
 
 from pipelines.core import tables
-from pipelines.core.partitions import company_partitions
 from pipelines.core.resources import CapexResource
 from pipelines.models.seed_tables import period_lengths
 
@@ -150,22 +149,22 @@ def _latest_quarter_fresh(
     )
 
 
-# One check result per company partition. A partitions_def on an asset check is a preview
-# feature of Dagster 1.13, which warns so at definition time.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", dg.PreviewWarning)
-    latest_quarter_fresh = dg.asset_check(
-        asset=FACTS,
-        name="latest_quarter_fresh",
-        partitions_def=company_partitions,
-        additional_deps=[FILINGS, COMPANIES],
-        description=(
-            "The company's latest quarter in staging.facts is no older than its filing cadence "
-            "allows (next quarter at most a longest quarter of period_lengths.csv later, its "
-            "10-Q due 40 days or its 10-K 60 days after), and no 10-K/10-Q listed in "
-            "staging.filings covers a later period than the facts (warning)."
-        ),
-    )(_latest_quarter_fresh)
-
-
-CHECKS = [latest_quarter_fresh]
+def build_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
+    """The freshness check, one result per company partition of ``partitions``."""
+    # A partitions_def on an asset check is a preview feature of Dagster 1.13, which warns so
+    # at definition time.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        check = dg.asset_check(
+            asset=FACTS,
+            name="latest_quarter_fresh",
+            partitions_def=partitions,
+            additional_deps=[FILINGS, COMPANIES],
+            description=(
+                "The company's latest quarter in staging.facts is no older than its filing "
+                "cadence allows (next quarter at most a longest quarter of period_lengths.csv "
+                "later, its 10-Q due 40 days or its 10-K 60 days after), and no 10-K/10-Q listed "
+                "in staging.filings covers a later period than the facts (warning)."
+            ),
+        )(_latest_quarter_fresh)
+    return [check]

@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.core.tables import FILINGS
+from pipelines.core.tables import COMPANIES, FILINGS
 
 PUBLIC_ARCHIVES_URL = "https://www.sec.gov/Archives/edgar/data"
 
@@ -91,12 +91,5 @@ def company_row(submissions: dict, ticker: str, cik: int) -> pl.DataFrame:
             "sic": [submissions.get("sic")],
             "sic_description": [submissions.get("sicDescription")],
         },
-        schema={
-            "ticker": pl.String,
-            "cik": pl.Int64,
-            "name": pl.String,
-            "fiscal_year_end": pl.String,
-            "sic": pl.String,
-            "sic_description": pl.String,
-        },
+        schema=COMPANIES.columns,
     )

@@ -12,29 +12,25 @@ keeps attribute values (concept, dimension and context names) as written. A body
 cut short must fail, never yield the facts before the cut: XML parsing guarantees that, and the
 HTML fallback requires the closing ``</ix:header>`` and ``</html>`` tags.
 
-Reading the values as written (ixt formats, decimals) is :mod:`pipelines.sec.xbrl_values`. The
-caller (the SEC loading step) adds ticker, CIK, accession, form, filing date and source.
+The caller (the SEC loading step) adds ticker, CIK, accession, form, filing date and source.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import polars as pl
-import pyarrow as pa
 from lxml import etree
 
-from pipelines.sec.xbrl_values import (
+from pipelines.sec.ixt import INSTANCE_NUMBER, IxtFormatError, dei_date, inline_number
+from pipelines.sec.xbrl_facts import (
     DECIMAL_CONTEXT,
+    Context,
+    FactCollector,
     XbrlParseError,
-    consistent,
     decimals_attribute,
-    dei_date,
-    inline_number,
-    more_precise,
 )
 
 XBRLI = "http://www.xbrl.org/2003/instance"
@@ -43,19 +39,6 @@ LINK = "http://www.xbrl.org/2003/linkbase"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 IX_NAMESPACES = ("http://www.xbrl.org/2013/inlineXBRL", "http://www.xbrl.org/2008/inlineXBRL")
 
-VALUE_DTYPE = pl.Decimal(38, 10)
-DIMENSIONS_DTYPE = pl.List(pl.Struct({"axis": pl.String, "member": pl.String}))
-FACT_SCHEMA: dict[str, pl.DataType] = {
-    "taxonomy": pl.String(),
-    "concept": pl.String(),
-    "unit": pl.String(),
-    "period_start": pl.Date(),
-    "period_end": pl.Date(),
-    "value": VALUE_DTYPE,
-    "decimals": pl.Int32(),
-    "dimensions": DIMENSIONS_DTYPE,
-    "dimensions_key": pl.String(),
-}
 
 _DEI_FIELDS = {
     "DocumentType": "document_type",
@@ -66,23 +49,20 @@ _DEI_FIELDS = {
 # Only namespaces that never hold facts may appear at the top of an instance without a
 # contextRef; anything else there is a fact missing its context.
 _NON_FACT_NAMESPACES = {XBRLI, LINK, XBRLDI}
-_QUANTUM = Decimal("1e-10")  # DECIMAL(38, 10)
 _SNIFF_BYTES = 65536
-# The text of an instance document's numeric fact: an xs:decimal or xs:double.
-_INSTANCE_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
 class XbrlDocument:
     """The numeric facts and document metadata of one XBRL instance or inline XBRL document.
 
-    ``facts`` has the columns of :data:`FACT_SCHEMA`, one row per distinct fact (concept,
-    unit, period, dimensions). ``duplicates`` counts repeated facts that were dropped because
-    they agreed with the kept one (inline documents repeat facts; a rounded copy agrees with
-    a precise one); ``conflicts`` counts repeats whose value disagreed (the most precise, or
-    else the first, was kept); ``nil_facts`` counts xsi:nil numeric facts, which are
-    skipped. Facts in an ``xbrli:forever`` context have no period to file them under and are
-    skipped too (SEC filings do not use them for numbers).
+    ``facts`` has the columns of :data:`~pipelines.sec.xbrl_facts.FACT_SCHEMA`, one row per
+    distinct fact (concept, unit, period, dimensions). ``duplicates`` counts repeated facts that
+    were dropped because they agreed with the kept one (inline documents repeat facts; a rounded
+    copy agrees with a precise one); ``conflicts`` counts repeats whose value disagreed (the
+    most precise, or else the first, was kept); ``nil_facts`` counts xsi:nil numeric facts,
+    which are skipped. Facts in an ``xbrli:forever`` context have no period to file them under
+    and are skipped too (SEC filings do not use them for numbers).
     """
 
     url: str
@@ -224,14 +204,6 @@ def _looks_inline(body: bytes) -> bool:
 # Contexts and units (same elements in instances and inline headers).
 
 
-@dataclass(frozen=True)
-class _Context:
-    start: date | None
-    end: date | None
-    dimensions: tuple[tuple[str, str], ...]
-    key: str
-
-
 def _xbrl_date(text: str | None, *, end: bool) -> date:
     """An XBRL date or dateTime. A bare end date/instant means the end of that day, so a
     midnight dateTime on an end is the day before (XBRL 2.1, 4.7.2)."""
@@ -242,8 +214,8 @@ def _xbrl_date(text: str | None, *, end: bool) -> date:
     return day
 
 
-def _parse_contexts(scopes: list[etree._Element], names: _Names, url: str) -> dict[str, _Context]:
-    contexts: dict[str, _Context] = {}
+def _parse_contexts(scopes: list[etree._Element], names: _Names, url: str) -> dict[str, Context]:
+    contexts: dict[str, Context] = {}
     for ctx in (c for scope in scopes for c in scope.iter(names.context)):
         cid = ctx.get("id")
         start = end = None
@@ -272,7 +244,7 @@ def _parse_contexts(scopes: list[etree._Element], names: _Names, url: str) -> di
             dims[axis] = value
         pairs = tuple(sorted(dims.items()))
         key = "|".join(f"{a}={m}" for a, m in pairs)
-        contexts[cid] = _Context(start, end, pairs, key)
+        contexts[cid] = Context(start, end, pairs, key)
     if not contexts:
         raise XbrlParseError(url, "not an XBRL document (no xbrli:context found)")
     return contexts
@@ -300,108 +272,6 @@ def _parse_units(scopes: list[etree._Element], names: _Names) -> dict[str, str]:
 # Fact collection, de-duplication and the DataFrame.
 
 
-class _Facts:
-    """Collects numeric facts, keeping one per (concept, unit, period, dimensions)."""
-
-    def __init__(self, url: str, contexts: dict[str, _Context], units: dict[str, str]):
-        self.url = url
-        self.contexts = contexts
-        self.units = units
-        self.rows: dict[tuple, list] = {}
-        self.duplicates = 0
-        self.conflicts = 0
-        self.nil_facts = 0
-
-    def add(
-        self,
-        taxonomy: str,
-        concept: str,
-        context_ref: str | None,
-        unit_ref: str | None,
-        value: Decimal,
-        decimals: int | None,
-        where: str,
-    ) -> None:
-        ctx = self.context(context_ref, where)
-        if ctx.end is None:  # xbrli:forever: no period to file it under
-            return
-        if not unit_ref:
-            raise XbrlParseError(self.url, f"{where}: numeric fact without a unitRef")
-        unit = self.units.get(unit_ref)
-        if unit is None:
-            raise XbrlParseError(self.url, f"{where}: unitRef {unit_ref!r} names no xbrli:unit")
-        value = self._storable(value, where)
-        key = (taxonomy, concept, unit, ctx.start, ctx.end, ctx.key)
-        kept = self.rows.get(key)
-        if kept is None:
-            self.rows[key] = [value, decimals, ctx]
-            return
-        self.duplicates += 1
-        if not consistent(kept[0], kept[1], value, decimals):
-            self.conflicts += 1
-        if more_precise(decimals, kept[1]):
-            kept[0], kept[1] = value, decimals
-
-    def context(self, context_ref: str | None, where: str) -> _Context:
-        if not context_ref:
-            raise XbrlParseError(self.url, f"{where}: fact without a contextRef")
-        ctx = self.contexts.get(context_ref)
-        if ctx is None:
-            raise XbrlParseError(
-                self.url, f"{where}: contextRef {context_ref!r} names no xbrli:context"
-            )
-        return ctx
-
-    def _storable(self, value: Decimal, where: str) -> Decimal:
-        try:
-            stored = value.quantize(_QUANTUM, context=DECIMAL_CONTEXT)
-        except InvalidOperation:
-            stored = None
-        if stored is None or stored != value or stored.adjusted() >= 28:
-            raise XbrlParseError(
-                self.url, f"{where}: value {value} does not fit DECIMAL(38, 10) exactly"
-            )
-        return stored
-
-    def frame(self) -> pl.DataFrame:
-        # Built through Arrow arrays: polars' per-row construction of list-of-struct and
-        # Decimal columns costs more than the whole XML parse.
-        columns: dict[str, list] = {name: [] for name in FACT_SCHEMA if name != "dimensions"}
-        offsets, axes, members, no_dims = [0], [], [], []
-        for (tax, con, uni, st, en, dkey), (val, dec, ctx) in self.rows.items():
-            columns["taxonomy"].append(tax)
-            columns["concept"].append(con)
-            columns["unit"].append(uni)
-            columns["period_start"].append(st)
-            columns["period_end"].append(en)
-            columns["value"].append(val)
-            columns["decimals"].append(dec)
-            columns["dimensions_key"].append(dkey)
-            for axis, member in ctx.dimensions:
-                axes.append(axis)
-                members.append(member)
-            offsets.append(len(axes))
-            no_dims.append(not ctx.dimensions)
-        pairs = pa.StructArray.from_arrays(
-            [pa.array(axes, pa.string()), pa.array(members, pa.string())],
-            names=["axis", "member"],
-        )
-        arrays = {
-            "taxonomy": pa.array(columns["taxonomy"], pa.string()),
-            "concept": pa.array(columns["concept"], pa.string()),
-            "unit": pa.array(columns["unit"], pa.string()),
-            "period_start": pa.array(columns["period_start"], pa.date32()),
-            "period_end": pa.array(columns["period_end"], pa.date32()),
-            "value": pa.array(columns["value"], pa.decimal128(38, 10)),
-            "decimals": pa.array(columns["decimals"], pa.int32()),
-            "dimensions": pa.ListArray.from_arrays(
-                pa.array(offsets, pa.int32()), pairs, mask=pa.array(no_dims, pa.bool_())
-            ),
-            "dimensions_key": pa.array(columns["dimensions_key"], pa.string()),
-        }
-        return pl.DataFrame(pa.table(arrays)).cast(FACT_SCHEMA)
-
-
 class _Dei:
     """The first value seen of each document-information field."""
 
@@ -415,7 +285,10 @@ class _Dei:
         if field is None or not text or field in self.values:
             return
         if field == "period_end":
-            self.values[field] = dei_date(text, fmt, where, self.url).isoformat()
+            try:
+                self.values[field] = dei_date(text, fmt).isoformat()
+            except IxtFormatError as exc:
+                raise XbrlParseError(self.url, f"{where}: {exc}") from None
         else:
             self.values[field] = text
 
@@ -443,7 +316,7 @@ class _Dei:
 
 def _parse_instance(root: etree._Element, url: str) -> XbrlDocument:
     names = _xml_names(IX_NAMESPACES[0])
-    facts = _Facts(url, _parse_contexts([root], names, url), _parse_units([root], names))
+    facts = FactCollector(url, _parse_contexts([root], names, url), _parse_units([root], names))
     dei = _Dei(url)
     for el in root:
         tag = el.tag
@@ -468,7 +341,7 @@ def _parse_instance(root: etree._Element, url: str) -> XbrlDocument:
                 dei.add(local, el.text or "", None, where)
             continue
         text = (el.text or "").strip()
-        if not _INSTANCE_NUMBER.fullmatch(text):
+        if not INSTANCE_NUMBER.fullmatch(text):
             raise XbrlParseError(url, f"{where}: value {text!r} is not a number")
         value = Decimal(text)
         decimals = decimals_attribute(el.get("decimals"), where, url)
@@ -489,7 +362,7 @@ def _prefix_from_namespace(ns: str, url: str) -> str:
     raise XbrlParseError(url, f"no prefix for concept namespace {ns!r}")
 
 
-def _document(url: str, kind: str, parser: str, facts: _Facts, dei: _Dei) -> XbrlDocument:
+def _document(url: str, kind: str, parser: str, facts: FactCollector, dei: _Dei) -> XbrlDocument:
     return XbrlDocument(
         url=url,
         kind=kind,
@@ -530,7 +403,7 @@ def _parse_inline(root: etree._Element, names: _Names, url: str, parser: str) ->
         (headers if el.tag == header_tag else elements).append(el)
     if not headers:
         raise XbrlParseError(url, "not an XBRL document (HTML without an ix:header)")
-    facts = _Facts(url, _parse_contexts(headers, names, url), _parse_units(headers, names))
+    facts = FactCollector(url, _parse_contexts(headers, names, url), _parse_units(headers, names))
     dei = _Dei(url)
     non_fraction = names.non_fraction
     for el in elements:
@@ -549,7 +422,10 @@ def _parse_inline(root: etree._Element, names: _Names, url: str, parser: str) ->
             facts.nil_facts += 1
             continue
         text = el.text if len(el) == 0 else "".join(el.itertext())
-        value = inline_number(text or "", el.get("format"), where, url)
+        try:
+            value = inline_number(text or "", el.get("format"))
+        except IxtFormatError as exc:
+            raise XbrlParseError(url, f"{where}: {exc}") from None
         scale = el.get("scale")
         if scale:
             try:

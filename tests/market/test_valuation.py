@@ -23,6 +23,7 @@ import polars as pl
 import pytest
 
 from pipelines.core import tables
+from pipelines.core.config import load_settings
 from pipelines.core.warehouse import Warehouse
 from pipelines.market.price_csv import parse_price_csv
 from pipelines.market.prices import read_local_prices, seed_price_symbols
@@ -439,15 +440,14 @@ def test_the_dagster_assets_build_the_same_marts(
     shared_fixtures: Path, real_warehouse: Path, tmp_path: Path, monkeypatch
 ):
     """Prices, shares and every SQL model materialised through Dagster, checks included."""
-    from pipelines.core.partitions import universe
     from pipelines.core.resources import CapexResource
     from pipelines.market import assets as prices
     from pipelines.models import assets as sql_models
+    from pipelines.sec.partitions import universe
 
-    if not {"NVDA", "AAPL", "GOOGL"} <= set(universe()):
-        pytest.skip(
-            f"CAPEX_TICKERS selects {sorted(universe())}; this test needs NVDA, AAPL, GOOGL"
-        )
+    selected = sorted(universe(load_settings()))
+    if not {"NVDA", "AAPL", "GOOGL"} <= set(selected):
+        pytest.skip(f"CAPEX_TICKERS selects {selected}; this test needs NVDA, AAPL, GOOGL")
     warehouse = Warehouse(tmp_path / ".build" / "capex.duckdb", tmp_path / "capex.duckdb")
     with warehouse.connect() as con:
         write_real_facts(warehouse, con, shared_fixtures)

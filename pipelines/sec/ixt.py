@@ -1,70 +1,22 @@
-"""The values of XBRL facts as written: the ``decimals`` attribute and how two precisions
-compare, and the inline XBRL transformation formats (ixt registry 1-5 and the SEC's ixt-sec)
-that turn displayed text into a number or a date. Pure functions for :mod:`pipelines.sec.xbrl`,
-which raise :class:`XbrlParseError` naming the document's URL and the fact.
+"""Inline XBRL transformation formats (ixt registry 1-5 and the SEC's ixt-sec): numbers and dates.
+
+Pure functions from the text an inline XBRL element displays and its ``format`` to a value;
+they raise :class:`IxtFormatError` with the cause, which the parser (pipelines/sec/xbrl.py)
+reports with the document's URL and the element.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
-
-# Room for DECIMAL(38, 10) values scaled by an inline fact's ``scale``.
-DECIMAL_CONTEXT = Context(prec=60)
+from decimal import Decimal
 
 
-class XbrlParseError(ValueError):
-    """The body is not a usable XBRL document. The message names the URL and the cause."""
-
-    def __init__(self, url: str, cause: str):
-        super().__init__(f"{url or '<no url>'}: {cause}")
-        self.url = url
-        self.cause = cause
+class IxtFormatError(ValueError):
+    """The displayed text cannot be read with its transformation format."""
 
 
-# ---------------------------------------------------------------------------------------------
-# Precision: the decimals attribute (None = INF).
-
-
-def more_precise(a: int | None, b: int | None) -> bool:
-    """Whether decimals ``a`` is strictly more precise than ``b`` (None = INF)."""
-    if a is None:
-        return b is not None
-    return b is not None and a > b
-
-
-def consistent(a: Decimal, a_dec: int | None, b: Decimal, b_dec: int | None) -> bool:
-    """Whether two values of one fact agree once rounded to the lesser precision."""
-    if a == b:
-        return True
-    lower = [d for d in (a_dec, b_dec) if d is not None]
-    if not lower:
-        return False
-    quantum = Decimal(1).scaleb(-min(lower))
-    return any(
-        a.quantize(quantum, rounding=r, context=DECIMAL_CONTEXT)
-        == b.quantize(quantum, rounding=r, context=DECIMAL_CONTEXT)
-        for r in (ROUND_HALF_UP, ROUND_HALF_EVEN)
-    )
-
-
-def decimals_attribute(text: str | None, where: str, url: str) -> int | None:
-    """The decimals attribute; None for INF, or when absent (SEC filings never use precision)."""
-    if text is None:
-        return None
-    text = text.strip()
-    if text.upper() == "INF":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise XbrlParseError(url, f"{where}: bad decimals {text!r}") from None
-
-
-# ---------------------------------------------------------------------------------------------
-# Inline XBRL transformation formats (ixt registry 1-5 and the SEC's ixt-sec).
-
+INSTANCE_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 _DOT_DECIMAL_GROUPING = re.compile(r"[,\s\u00a0']")
 _COMMA_DECIMAL_GROUPING = re.compile(r"[.\s\u00a0']")
@@ -107,7 +59,7 @@ _WORD_VALUES = {
 _WORD_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 
 
-def inline_number(text: str, fmt: str | None, where: str, url: str) -> Decimal:
+def inline_number(text: str, fmt: str | None) -> Decimal:
     """The unsigned number an ix:nonFraction displays, read with its ``format``."""
     local = fmt.strip().rsplit(":", 1)[-1].lower() if fmt else ""
     raw = text.strip()
@@ -116,7 +68,7 @@ def inline_number(text: str, fmt: str | None, where: str, url: str) -> Decimal:
     if local in ("numwordsen", "num-word-en"):
         number = words_number(raw)
         if number is None:
-            raise XbrlParseError(url, f"{where}: {raw!r} is not a number in words ({fmt})")
+            raise IxtFormatError(f"{raw!r} is not a number in words ({fmt})")
         return Decimal(number)
     if local in ("", "num-dot-decimal", "numdotdecimal", "numcommadot", "numspacedot"):
         digits = raw if not local else _DOT_DECIMAL_GROUPING.sub("", raw)
@@ -125,14 +77,14 @@ def inline_number(text: str, fmt: str | None, where: str, url: str) -> Decimal:
     elif local in ("num-unit-decimal", "numunitdecimal"):
         match = _UNIT_DECIMAL.fullmatch(raw)
         if match is None:
-            raise XbrlParseError(url, f"{where}: {raw!r} does not match {fmt}")
+            raise IxtFormatError(f"{raw!r} does not match {fmt}")
         whole = re.sub(r"[^0-9]", "", match.group(1))
         digits = f"{whole}.{(match.group(2) or '0').rjust(2, '0')}"
     else:
-        raise XbrlParseError(url, f"{where}: unsupported number format {fmt!r}")
+        raise IxtFormatError(f"unsupported number format {fmt!r}")
     if not _DECIMAL_TEXT.fullmatch(digits):
         shown = f"format {fmt}" if fmt else "no format, so it must be a plain decimal"
-        raise XbrlParseError(url, f"{where}: {raw!r} is not a number ({shown})")
+        raise IxtFormatError(f"{raw!r} is not a number ({shown})")
     return Decimal(digits)
 
 
@@ -180,7 +132,7 @@ _MONTHS = {
 }
 
 
-def dei_date(text: str, fmt: str | None, where: str, url: str) -> date:
+def dei_date(text: str, fmt: str | None) -> date:
     """A dei date as displayed (ISO, or an ixt date format such as 'September 28, 2024')."""
     local = fmt.strip().rsplit(":", 1)[-1].lower().replace("-", "") if fmt else ""
     try:
@@ -201,4 +153,4 @@ def dei_date(text: str, fmt: str | None, where: str, url: str) -> date:
             return date(year, fields["month"], fields["day"])
     except (ValueError, KeyError, StopIteration):
         pass
-    raise XbrlParseError(url, f"{where}: cannot read date {text!r} (format {fmt})")
+    raise IxtFormatError(f"cannot read date {text!r} (format {fmt})")
