@@ -1,7 +1,7 @@
-"""Benchmark: normalise and land each companyfacts file (not a test).
+"""Benchmark: normalize and land each companyfacts file (not a test).
 
 For every file in ../shared/fixtures/sec/companyfacts, in a fresh subprocess each, best of 7:
-``json`` parse + polars normalisation, then the same plus landing into staging.facts of an open
+``json`` parse + polars normalization, then the same plus landing into staging.facts of an open
 DuckDB file (one transaction, as the pipeline does); peak memory above the process's baseline
 after imports; what opening and closing (checkpointing) the file costs alone; and, in the same
 process, edgartools' ``EntityFactsParser.parse_company_facts`` + ``to_dataframe`` on the same

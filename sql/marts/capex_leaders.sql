@@ -1,3 +1,6 @@
+-- grain: calendar_year, calendar_quarter, rank
+-- grain: calendar_year, calendar_quarter, ticker
+--
 -- The 50 largest capital spenders of the universe per calendar quarter (each company quarter
 -- in the calendar quarter whose end is nearest its own end), with capex growth and capex
 -- intensity. Amounts in USD; growth and ratios as fractions (0.136 = 13.6%).
