@@ -110,7 +110,7 @@ def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg
     group_name="news",
     kinds={"polars", "duckdb"},
     description=(
-        "Every figure in the news articles' titles and text, one row per figure, normalized "
+        "Every figure in the news articles' titles and text, one row per figure, normalised "
         "to a value in units ('$13.87 billion' → 13870000000, '33.4%' → 0.334, '1000亿美金' → "
         "1e11 USD) with its unit ('money', 'percent', 'percentage_points', 'count'), "
         "currency, scale, range (low/high), rounding (precision) and sentence."

@@ -406,7 +406,7 @@ def _positions(frame: pl.DataFrame) -> pl.Series:
     return pl.Series("position", positions, dtype=pl.Int32)
 
 
-def normalize(text: str) -> list[dict]:
+def normalise(text: str) -> list[dict]:
     """The figures in one piece of text, as dicts (a convenience over :func:`extract_numbers`)."""
     frame = pl.DataFrame({"article_id": ["-"], "sentence_no": [0], "sentence": [text]})
     return extract_numbers(frame).drop("article_id", "sentence_no", "sentence").to_dicts()

@@ -1,7 +1,7 @@
 """Shares outstanding: class summing, split detection and adjustment.
 
 Hand-made frames pin the rules; the real companyfacts and the Alphabet 10-K in
-../shared/fixtures (loaded into a real staging.facts through the project's own normalizers)
+../shared/fixtures (loaded into a real staging.facts through the project's own normalisers)
 pin published figures: Alphabet's 5,833 M + 860 M + 5,497 M shares on 2025-01-28 (10-K cover
 page), Apple's 7:1 (June 2014) and 4:1 (August 2020) splits, NVIDIA's 4:1 (July 2021) and 10:1
 (June 2024) splits.

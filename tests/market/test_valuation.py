@@ -4,7 +4,7 @@ Two kinds of tests:
 
 * the real thing: a warehouse built from the recorded companyfacts (NVIDIA, Apple, Alphabet),
   Alphabet's FY2024 10-K document and the yfinance-layout price files, through the project's
-  own normalizers and every SQL model; asserted against published figures (NVIDIA's quarterly
+  own normalisers and every SQL model; asserted against published figures (NVIDIA's quarterly
   revenue and net income, its 2023 share-price gain, Alphabet's cover-page share classes,
   the S&P 500 and Nasdaq-100 2023 returns);
 * hand-made tables for the rules (denominators ≤ 0, gaps, filing dates), which real data

@@ -1,4 +1,4 @@
-"""Table-driven tests of the news number normalizer, English and Chinese phrasings.
+"""Table-driven tests of the news number normaliser, English and Chinese phrasings.
 
 Each expected value is worked out by hand from the phrase itself (13.87 billion = 13.87e9).
 """
@@ -10,7 +10,7 @@ import math
 import polars as pl
 import pytest
 
-from pipelines.news.numbers import extract_numbers, normalize
+from pipelines.news.numbers import extract_numbers, normalise
 
 B, M, T = 1e9, 1e6, 1e12
 
@@ -129,8 +129,8 @@ CASES = [
 @pytest.mark.parametrize(
     ("phrase", "text", "value", "low", "high", "unit", "currency", "scale"), CASES
 )
-def test_normalize_phrase(phrase, text, value, low, high, unit, currency, scale):
-    figures = normalize(phrase)
+def test_normalise_phrase(phrase, text, value, low, high, unit, currency, scale):
+    figures = normalise(phrase)
     assert len(figures) == 1, figures
     (got,) = figures
     assert got["text"] == text
@@ -146,22 +146,22 @@ def test_normalize_phrase(phrase, text, value, low, high, unit, currency, scale)
 
 
 def test_value_is_exact_in_units():
-    # 13.87 × 1e9 in floating point is 13870000000.000002; the normalizer works from digits
-    (got,) = normalize("$13.87 billion")
+    # 13.87 × 1e9 in floating point is 13870000000.000002; the normaliser works from digits
+    (got,) = normalise("$13.87 billion")
     assert got["value"] == 13_870_000_000
-    (got,) = normalize("26,281 million")
+    (got,) = normalise("26,281 million")
     assert got["value"] == 26_281_000_000
 
 
 def test_precision_is_half_the_last_stated_digit():
-    assert normalize("$52.5 billion")[0]["precision"] == pytest.approx(0.05e9)
-    assert normalize("$3 billion")[0]["precision"] == pytest.approx(0.5e9)
-    assert normalize("$84.74 billion")[0]["precision"] == pytest.approx(0.005e9)
-    assert normalize("33.4%")[0]["precision"] == pytest.approx(0.0005)
+    assert normalise("$52.5 billion")[0]["precision"] == pytest.approx(0.05e9)
+    assert normalise("$3 billion")[0]["precision"] == pytest.approx(0.5e9)
+    assert normalise("$84.74 billion")[0]["precision"] == pytest.approx(0.005e9)
+    assert normalise("33.4%")[0]["precision"] == pytest.approx(0.0005)
 
 
 def test_from_to_is_two_levels_not_a_range():
-    got = normalize("revenue rose from $74.6 billion to $84.74 billion")
+    got = normalise("revenue rose from $74.6 billion to $84.74 billion")
     assert [(g["text"], g["value"], g["low"], g["high"]) for g in got] == [
         ("from $74.6 billion", 74.6e9, None, None),
         ("to $84.74 billion", 84.74e9, None, None),
@@ -171,7 +171,7 @@ def test_from_to_is_two_levels_not_a_range():
 
 
 def test_change_and_level_in_one_sentence():
-    got = normalize("Revenue grew 15% to $84.74 billion, while capex rose to $13.2 billion.")
+    got = normalise("Revenue grew 15% to $84.74 billion, while capex rose to $13.2 billion.")
     assert [(g["text"], g["value"], g["unit"], g["change"]) for g in got] == [
         ("grew 15%", 0.15, "percent", True),
         ("$84.74 billion", 84.74e9, "money", False),
@@ -191,12 +191,12 @@ def test_change_and_level_in_one_sentence():
     ],
 )
 def test_non_figures_are_ignored(phrase):
-    assert normalize(phrase) == []
+    assert normalise(phrase) == []
 
 
 def test_positions_point_at_each_figure():
     sentence = "Alphabet said revenue was $84.74 billion, up 14%, and capex $13.2 billion."
-    got = normalize(sentence)
+    got = normalise(sentence)
     assert [g["text"] for g in got] == ["$84.74 billion", "up 14%", "$13.2 billion"]
     for g in got:
         assert sentence[g["position"] : g["position"] + len(g["text"])] == g["text"]
