@@ -6,8 +6,14 @@ import pytest
 
 from pipelines.models.seed_tables import write_seeds
 from pipelines.models.sqlmodels import discover_models, rebuild, with_upstream
-from tests.models.test_quarters import PPE, calendar_year
-from tests.quarter_support import facts_frame, land_facts, new_warehouse, rows
+from tests.quarter_support import (
+    PPE,
+    calendar_year,
+    facts_frame,
+    land_facts,
+    new_warehouse,
+    rows,
+)
 
 
 @pytest.fixture(scope="module")
