@@ -240,6 +240,7 @@ def test_every_repository_model_parses_and_the_quarter_marts_exist():
     assert set(QUARTER_MARTS) == {
         "marts.capex_annual",
         "marts.capex_by_calendar_quarter",
+        "marts.capex_leaders",
         "marts.capex_quarterly",
         "marts.metric_quarterly",
         "marts.metric_quarterly_pit",
