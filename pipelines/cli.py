@@ -7,8 +7,10 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 
 from pipelines.core.config import ConfigError, load_settings
+from pipelines.core.warehouse import Warehouse, WarehouseError
 
 EPILOG = """\
 examples:
@@ -16,6 +18,7 @@ examples:
   capex run --tickers NVDA,AAPL          # a subset, or companies beyond the default seven
   CAPEX_OFFLINE=1 capex run               # rebuild every table from raw/, no network
   capex sql "SELECT * FROM marts.capex_quarterly WHERE ticker = 'NVDA' ORDER BY period_end"
+  capex sql --as-of 2025-01-31 "SELECT count(*) FROM staging.filings"   # DuckLake only
   capex ui                                # the Dagster UI on http://127.0.0.1:3000
 
 Settings come from environment variables (README, 'Environment variables').
@@ -60,23 +63,23 @@ ORDER BY c.ticker
 """
 
 
-def _print_company_summary(published) -> None:
-    """Facts per company in the published warehouse, and each company's latest quarter."""
+def _print_company_summary(warehouse: Warehouse) -> bool:
+    """Facts per company in the published warehouse, and each company's latest quarter.
+
+    Returns False when there is nothing published to summarise.
+    """
     import duckdb
 
-    from pipelines.core.warehouse import connect_published
-
-    con = connect_published(published)
     try:
-        rows = con.execute(SUMMARY_SQL).fetchall()
-    except duckdb.Error:
-        return  # tables not built (every company failed): the failures say why
-    finally:
-        con.close()
+        with warehouse.reader() as con:
+            rows = con.execute(SUMMARY_SQL).fetchall()
+    except (FileNotFoundError, duckdb.Error, WarehouseError):
+        return False  # tables not built (every company failed): the failures say why
     print(f"\n{'ticker':8} {'facts':>9} {'from filings':>13} {'filings':>8}  latest quarter end")
     for ticker, facts, filing_facts, filings, latest in rows:
         print(f"{ticker:8} {facts:>9,} {filing_facts:>13,} {filings:>8}  {latest or '-'}")
     print()
+    return True
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -87,6 +90,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from pipelines.sec.client import check_user_agent
 
         check_user_agent(settings.sec_user_agent)
+    warehouse = Warehouse.from_settings(settings)
+    warehouse.check_ready()  # before any fetch: a catalog that is down writes nothing
     import dagster as dg
 
     from pipelines import definitions
@@ -107,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     warnings: list[str] = []
     started = time.monotonic()
     mode = "offline, from raw/" if settings.offline else "online"
-    print(f"capex run: {len(plan)} runs ({mode}); warehouse {settings.warehouse}", flush=True)
+    print(f"capex run: {len(plan)} runs ({mode}); warehouse {warehouse.location}", flush=True)
     for number, (job_name, key) in enumerate(plan, start=1):
         label = f"{job_name}[{key}]" if key else job_name
         print(f"[{number}/{len(plan)}] {label} ... ", end="", flush=True)
@@ -142,11 +147,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{len(warnings)} check(s) did not pass:")
     for warning in warnings:
         print(f"  {warning}")
-    if settings.warehouse.exists():
-        _print_company_summary(settings.warehouse)
+    if _print_company_summary(warehouse):
         print(
             f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
-            f"(file {settings.warehouse})"
+            f"({warehouse.location})"
         )
     if failures:
         print("Failed:", file=sys.stderr)
@@ -156,21 +160,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sql(args: argparse.Namespace) -> int:
-    """Run a query against the published warehouse and print it."""
-    from pipelines.core.warehouse import connect_published
+def parse_as_of(text: str) -> datetime:
+    """``--as-of``: a date means the end of that day (UTC); a time without a zone is UTC."""
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            value = datetime.combine(day + timedelta(days=1), datetime.min.time())
+            value -= timedelta(microseconds=1)
+        else:
+            value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ConfigError(
+            f"--as-of {text!r} is not a date or time; use YYYY-MM-DD (the end of that day, "
+            "UTC) or YYYY-MM-DDTHH:MM:SS[+HH:MM]"
+        ) from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
-    settings = load_settings()
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    """Run a query against the published warehouse (or a past snapshot) and print it."""
     import duckdb
 
-    con = connect_published(settings.warehouse)
+    as_of = parse_as_of(args.as_of) if args.as_of else None
+    warehouse = Warehouse.from_settings(load_settings())
     try:
-        frame = con.execute(args.query).pl()
+        with warehouse.reader(as_of) as con:
+            frame = con.execute(args.query).pl()
     except duckdb.Error as exc:
         print(f"capex sql: {exc}", file=sys.stderr)
         return 1
-    finally:
-        con.close()
     if args.csv:
         sys.stdout.write(frame.write_csv())
     else:
@@ -192,10 +210,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(_args: argparse.Namespace) -> int:
-    from pipelines.core.warehouse import Warehouse
-
-    path = Warehouse.from_settings(load_settings()).publish()
-    print(f"published {path}")
+    warehouse = Warehouse.from_settings(load_settings())
+    details = ", ".join(f"{k}={v}" for k, v in warehouse.publish().items())
+    print(f"published {warehouse.location} ({details})")
     return 0
 
 
@@ -260,6 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", help='a SQL query, e.g. "SELECT * FROM marts.capex_quarterly"')
     sql.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table mode")
+    sql.add_argument(
+        "--as-of",
+        metavar="WHEN",
+        help="read the warehouse as it was then: YYYY-MM-DD (end of that day, UTC) or an ISO "
+        "date and time; needs the DuckLake backend (CAPEX_CATALOG), whose every commit is a "
+        "snapshot",
+    )
     sql.set_defaults(func=cmd_sql)
 
     companies = commands.add_parser("companies", help="list the selected companies")
@@ -283,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"capex: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, WarehouseError) as exc:
         print(f"capex: {exc}", file=sys.stderr)
         return 2
 
