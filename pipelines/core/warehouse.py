@@ -242,6 +242,10 @@ class DuckLakeWarehouse(Warehouse):
     def location(self) -> str:
         return f"CAPEX_CATALOG={_masked(self.catalog)}"
 
+    @property
+    def _cache_key(self) -> tuple[int, str, str]:
+        return (os.getpid(), self.attach_path, self.data_path)
+
     def check_ready(self) -> None:
         """Fail now if the data path is not writable or the catalog cannot be opened."""
         if "://" not in self.data_path:
@@ -257,6 +261,14 @@ class DuckLakeWarehouse(Warehouse):
                 ) from exc
         with self._writer():
             self._open().close()
+
+    def _unavailable(self, exc: duckdb.Error) -> WarehouseError:
+        return WarehouseError(
+            f"cannot open the DuckLake catalog CAPEX_CATALOG={_masked(self.catalog)}: "
+            f"{_masked(str(exc).splitlines()[0])}. Check that the catalog database is "
+            "running and that CAPEX_CATALOG names it (dbname, host, port, user); nothing "
+            "was written"
+        )
 
     def _writer(self):
         return nullcontext() if self.remote else self._locked()
@@ -292,12 +304,7 @@ class DuckLakeWarehouse(Warehouse):
             con.execute(f"USE {LAKE}")
         except duckdb.Error as exc:
             con.close()
-            raise WarehouseError(
-                f"cannot open the DuckLake catalog CAPEX_CATALOG={_masked(self.catalog)}: "
-                f"{_masked(str(exc).splitlines()[0])}. Check that the catalog database is "
-                "running and that CAPEX_CATALOG names it (dbname, host, port, user); nothing "
-                "was written"
-            ) from exc
+            raise self._unavailable(exc) from exc
         return con
 
     def _open(self) -> duckdb.DuckDBPyConnection:
@@ -306,15 +313,21 @@ class DuckLakeWarehouse(Warehouse):
             con = self._attach()
             _create_schemas(con)
             return con
-        key = (os.getpid(), self.attach_path, self.data_path)
-        database = self._databases.get(key)
+        database = self._databases.get(self._cache_key)
         if database is None:
             database = self._attach()
             _create_schemas(database)
-            self._databases[key] = database
+            self._databases[self._cache_key] = database
         cursor = database.cursor()
-        cursor.execute(_QUIET)
-        cursor.execute(f"USE {LAKE}")
+        try:
+            cursor.execute(_QUIET)
+            cursor.execute(f"USE {LAKE}")
+            # one round trip to the catalog, so a catalog that went away fails here, by name
+            cursor.execute(f"FROM {LAKE}.current_snapshot()").fetchone()
+        except duckdb.Error as exc:
+            cursor.close()
+            self._databases.pop(self._cache_key, None)  # attach anew once it is back
+            raise self._unavailable(exc) from exc
         return cursor
 
     def _commit(self, con: duckdb.DuckDBPyConnection, journal: RecordingConnection) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from pipelines.core.config import ConfigError, load_settings
 from pipelines.core.warehouse import DuckLakeWarehouse, Warehouse, WarehouseError
+from tests.conftest import lakehouse_environment, run_capex
 
 DDL = "CREATE TABLE IF NOT EXISTS staging.t (ticker VARCHAR, n BIGINT)"
 
@@ -118,3 +119,27 @@ def test_settings_choose_the_backend(tmp_path):
     assert lake.attach_path == "ducklake:postgres:dbname=capex"
     embedded = Warehouse.from_settings(load_settings({"CAPEX_WAREHOUSE": str(tmp_path / "w.db")}))
     assert embedded.backend == "duckdb"
+
+
+def test_capex_run_with_the_catalog_down_stops_before_fetching(fake_sec, postgres, tmp_path):
+    """PostgreSQL down at start: a message naming CAPEX_CATALOG, and nothing written."""
+    down = postgres.catalog("postgres").replace(f"port={postgres.port}", "port=1")
+    result = run_capex(lakehouse_environment(fake_sec, tmp_path, down), "run", timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "CAPEX_CATALOG=postgres:dbname=postgres" in result.stderr
+    assert not (tmp_path / "raw").exists()
+    assert not any((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_capex_run_with_an_unwritable_data_path_stops_before_fetching(fake_sec, postgres, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    env = lakehouse_environment(
+        fake_sec,
+        tmp_path,
+        postgres.create_database("unwritable"),
+        CAPEX_DATA_PATH=str(tmp_path / "file" / "lake"),
+    )
+    result = run_capex(env, "run", timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "CAPEX_DATA_PATH=" in result.stderr and "not writable" in result.stderr
+    assert not (tmp_path / "raw").exists()

@@ -7,6 +7,8 @@ is also compared row for row with ``EXCEPT ALL`` in both directions.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.core.warehouse import DuckLakeWarehouse
-from tests.conftest import lakehouse_environment, run_capex
+from tests.conftest import ROOT, lakehouse_environment, run_capex
+from tests.postgres_server import PostgresServer
 from tests.warehouse_snapshot import connection_digests, table_digests
 
 
@@ -105,3 +108,44 @@ def test_capex_sql_as_of_reads_the_snapshot_of_that_time(lake_build):
                 f"AT (TIMESTAMP => TIMESTAMPTZ '{lake_build.finished.isoformat()}') "
                 "WHERE ticker = 'NVDA'"
             )
+
+
+def test_postgres_killed_mid_run_fails_the_step_and_a_rerun_equals_a_clean_build(
+    fake_sec, built_warehouse, tmp_path
+):
+    """PostgreSQL crashes while companies land: the run fails naming the steps; after a
+    restart a re-run completes and every table equals a clean build (a transaction cut off
+    by the crash never became a snapshot readers see)."""
+    server = PostgresServer()
+    try:
+        server.start()
+        catalog = server.create_database("capex_crash")
+        env = lakehouse_environment(fake_sec, tmp_path, catalog)
+        run = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "run"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        seen = ""
+        while "[3/" not in seen:  # two companies landed, the third under way
+            line = run.stdout.readline()
+            assert line, f"capex run ended early: {seen}{run.stderr.read()}"
+            seen += line
+        server.stop("immediate")
+        out, err = run.communicate(timeout=1800)
+        assert run.returncode == 1, seen + out + err
+        assert "company_refresh[" in err and "CAPEX_CATALOG" in err + out
+
+        server.start()
+        rerun = run_capex(env, "run", timeout=1800)
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        with DuckLakeWarehouse(catalog, env["CAPEX_DATA_PATH"]).reader() as con:
+            lake = connection_digests(con)
+        embedded = table_digests(built_warehouse)
+        changed = sorted(name for name in embedded if lake.get(name) != embedded[name])
+        assert not changed, f"tables differ from a clean build after the crash: {changed}"
+    finally:
+        server.remove()
