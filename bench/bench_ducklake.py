@@ -49,9 +49,10 @@ def land(tickers: list[str]) -> None:
     """Worker: the company_refresh job for each ticker, in this process (settings from env)."""
     import dagster as dg
 
-    from pipelines import definitions
+    from pipelines.definitions import build_code_location
 
-    job = definitions.defs.resolve_job_def("company_refresh")
+    location = build_code_location(load_settings())
+    job = location.definitions.resolve_job_def(location.jobs.company.name)
     instance = dg.DagsterInstance.ephemeral()
     for ticker in tickers:
         result = job.execute_in_process(partition_key=ticker, instance=instance)
@@ -63,9 +64,10 @@ def models() -> None:
     """Worker: the models_refresh job (SQL models, publish, report), in this process."""
     import dagster as dg
 
-    from pipelines import definitions
+    from pipelines.definitions import build_code_location
 
-    job = definitions.defs.resolve_job_def("models_refresh")
+    location = build_code_location(load_settings())
+    job = location.definitions.resolve_job_def(location.jobs.models.name)
     if not job.execute_in_process(instance=dg.DagsterInstance.ephemeral()).success:
         raise SystemExit("models_refresh failed")
 

@@ -11,10 +11,11 @@ import polars as pl
 import pytest
 
 from pipelines.core.config import ConfigError, load_settings
+from pipelines.core.tables import Table
 from pipelines.core.warehouse import DuckLakeWarehouse, Warehouse, WarehouseError
 from tests.conftest import lakehouse_environment, run_capex
 
-DDL = "CREATE TABLE IF NOT EXISTS staging.t (ticker VARCHAR, n BIGINT)"
+TABLE = Table("staging.t", {"ticker": pl.String, "n": pl.Int64})
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def _load(args) -> int:
     warehouse = DuckLakeWarehouse(catalog, data_path)
     for round_ in range(5):
         frame = pl.DataFrame({"ticker": [ticker] * 1000, "n": [round_] * 1000})
-        warehouse.replace_rows("staging.t", frame, {"ticker": ticker}, DDL)
+        warehouse.replace_rows(TABLE, frame, {"ticker": ticker})
     return 1
 
 
@@ -47,21 +48,19 @@ def test_writers_in_four_processes_replace_their_rows_and_lose_none(lake):
 
 
 def test_a_failed_load_leaves_the_previous_rows(lake):
-    lake.replace_rows("staging.t", pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"}, DDL)
+    lake.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"})
     with pytest.raises(RuntimeError, match="parse failed"), lake.connect() as con:
-        lake.replace_rows(
-            "staging.t", pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"}, DDL, con
-        )
+        lake.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"}, con)
         raise RuntimeError("parse failed")
     assert lake.query("SELECT n FROM staging.t").rows() == [(1,)]
 
 
 def test_a_reader_as_of_a_past_time_sees_that_snapshot(lake):
-    lake.replace_rows("staging.t", pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"}, DDL)
+    lake.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"})
     time.sleep(0.05)
     between = datetime.now(UTC)
     time.sleep(0.05)
-    lake.replace_rows("staging.t", pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"}, DDL)
+    lake.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"})
     with lake.reader(as_of=between) as con:
         assert con.execute("SELECT n FROM staging.t").fetchall() == [(1,)]
     with lake.reader() as con:
@@ -94,7 +93,7 @@ def test_a_data_path_that_cannot_be_written_fails_before_anything_else(postgres,
 def test_a_local_catalog_file_works_without_postgres(tmp_path: Path):
     lake = DuckLakeWarehouse(f"ducklake:{tmp_path / 'catalog.ducklake'}", str(tmp_path / "data"))
     lake.check_ready()
-    lake.replace_rows("staging.t", pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"}, DDL)
+    lake.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"})
     with lake.reader() as con:
         assert con.execute("SELECT ticker, n FROM staging.t").fetchall() == [("A", 1)]
 
