@@ -130,10 +130,5 @@ def lakehouse_environment(
     fake_sec: FakeSec, workdir: Path, catalog: str, **overrides: str | None
 ) -> dict[str, str]:
     """:func:`capex_environment` with the DuckLake backend: ``catalog`` and a data folder."""
-    return capex_environment(
-        fake_sec,
-        workdir,
-        CAPEX_CATALOG=catalog,
-        CAPEX_DATA_PATH=str(workdir / "lake"),
-        **overrides,
-    )
+    lake = {"CAPEX_CATALOG": catalog, "CAPEX_DATA_PATH": str(workdir / "lake")}
+    return capex_environment(fake_sec, workdir, **{**lake, **overrides})
