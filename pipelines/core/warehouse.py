@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib.util
+import logging
 import os
 import random
 import re
@@ -44,6 +45,7 @@ import polars as pl
 from pipelines.core.journal import RecordingConnection
 from pipelines.core.tables import Table
 
+_log = logging.getLogger(__name__)
 SCHEMAS = ("raw", "staging", "marts")
 LAKE = "capex"  # the name the DuckLake catalog is attached under
 # DuckDB extensions shipped as PyPI packages (pinned in pyproject.toml beside duckdb itself)
@@ -65,6 +67,7 @@ class Warehouse:
     """The embedded backend: a private build file steps write, a published copy users read."""
 
     backend = "duckdb"
+    replays_conflicts = False  # the file lock admits one writer: no conflict to replay
 
     def __init__(self, build_path: Path | str, published_path: Path | str):
         self.build_path = Path(build_path)
@@ -118,7 +121,7 @@ class Warehouse:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         return con
 
-    def _commit(self, con: duckdb.DuckDBPyConnection, journal: RecordingConnection) -> None:
+    def _commit(self, con: duckdb.DuckDBPyConnection, journal: RecordingConnection | None) -> None:
         con.execute("COMMIT")
 
     @contextmanager
@@ -132,9 +135,9 @@ class Warehouse:
             con = self._open()
             try:
                 con.execute("BEGIN TRANSACTION")
-                journal = RecordingConnection(con)
+                journal = RecordingConnection(con) if self.replays_conflicts else None
                 try:
-                    yield journal  # type: ignore[misc]
+                    yield journal or con  # type: ignore[misc]
                 except BaseException:
                     _rollback(con)
                     raise
@@ -227,6 +230,8 @@ class DuckLakeWarehouse(Warehouse):
     """The DuckLake backend: catalog ``catalog`` (CAPEX_CATALOG), Parquet under ``data_path``."""
 
     backend = "ducklake"
+    replays_conflicts = True
+    replays = 0  # transactions replayed after a conflict, in this process (for the bench)
     _databases: dict[tuple[int, str, str], duckdb.DuckDBPyConnection] = {}
 
     def __init__(self, catalog: str, data_path: str):  # noqa: D107 (no build file to set up)
@@ -330,8 +335,9 @@ class DuckLakeWarehouse(Warehouse):
             raise self._unavailable(exc) from exc
         return cursor
 
-    def _commit(self, con: duckdb.DuckDBPyConnection, journal: RecordingConnection) -> None:
+    def _commit(self, con: duckdb.DuckDBPyConnection, journal: RecordingConnection | None) -> None:
         """Commit; on a write–write conflict replay the transaction on the newer snapshot."""
+        assert journal is not None
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
                 con.execute("COMMIT")
@@ -339,6 +345,8 @@ class DuckLakeWarehouse(Warehouse):
             except duckdb.TransactionException as exc:
                 if not _is_conflict(exc) or attempt == COMMIT_ATTEMPTS:
                     raise
+                _log.info("DuckLake commit conflict (attempt %d): %s", attempt, exc)
+            DuckLakeWarehouse.replays += 1
             time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
             con.execute("BEGIN TRANSACTION")
             try:
