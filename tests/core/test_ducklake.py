@@ -47,6 +47,25 @@ def test_writers_in_four_processes_replace_their_rows_and_lose_none(lake):
     assert rows.rows() == [(t, 1000, 4, 4) for t in tickers]
 
 
+def test_a_commit_that_conflicts_is_replayed_on_the_newer_snapshot(lake):
+    """Root cause: DuckLake checks conflicts per table at COMMIT, so a step whose rows were
+    replaced while another step committed to the same table failed and its work was lost."""
+    frame = pl.DataFrame({"ticker": ["A", "B"], "n": [1, 1]})
+    lake.replace_rows(TABLE, frame, {})
+    replays = DuckLakeWarehouse.replays
+    with lake.connect() as first:
+        lake.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"}, first)
+        with lake.connect() as second:  # commits first, to the same table
+            lake.replace_rows(
+                TABLE, pl.DataFrame({"ticker": ["B"], "n": [3]}), {"ticker": "B"}, second
+            )
+    assert DuckLakeWarehouse.replays == replays + 1
+    assert lake.query("SELECT ticker, n FROM staging.t ORDER BY ticker").rows() == [
+        ("A", 2),
+        ("B", 3),
+    ]
+
+
 def test_a_failed_load_leaves_the_previous_rows(lake):
     lake.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"})
     with pytest.raises(RuntimeError, match="parse failed"), lake.connect() as con:
