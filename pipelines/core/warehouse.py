@@ -234,14 +234,14 @@ class DuckLakeWarehouse(Warehouse):
     replays = 0  # transactions replayed after a conflict, in this process (for the bench)
     _databases: dict[tuple[int, str, str], duckdb.DuckDBPyConnection] = {}
 
-    def __init__(self, catalog: str, data_path: str):  # noqa: D107 (no build file to set up)
+    def __init__(self, catalog: str, data_path: str):
         self.catalog = catalog.strip()
         self.data_path = data_path.strip()
         rest = self.catalog.removeprefix("ducklake:")
         self.remote = bool(_REMOTE_CATALOG.match(rest))
         self.attach_path = f"ducklake:{rest}"
         # a local catalog file admits one process at a time, like the embedded file
-        self.lock_path = Path(rest + ".lock")
+        self.lock_path = Path(rest + ".lock")  # held only for a local catalog (see _writer)
 
     @property
     def location(self) -> str:
@@ -310,6 +310,9 @@ class DuckLakeWarehouse(Warehouse):
         except duckdb.Error as exc:
             con.close()
             raise self._unavailable(exc) from exc
+        except BaseException:
+            con.close()
+            raise
         return con
 
     def _open(self) -> duckdb.DuckDBPyConnection:
