@@ -364,13 +364,29 @@ class DuckLakeWarehouse(Warehouse):
             snapshot = con.execute(f"SELECT max(snapshot_id) FROM {LAKE}.snapshots()").fetchone()
         return {"catalog": _masked(self.catalog), "snapshot_id": int(snapshot[0])}
 
+    def _first_snapshot_time(self) -> str:
+        con = self._attach("READ_ONLY")
+        try:
+            first = con.execute(f"SELECT min(snapshot_time) FROM {LAKE}.snapshots()").fetchone()
+        finally:
+            con.close()
+        return first[0].isoformat() if first[0] else "(no snapshot yet)"
+
     @contextmanager
     def reader(self, as_of: datetime | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection to the lakehouse, at its last snapshot or as of ``as_of``."""
         options = "READ_ONLY"
         if as_of is not None:
             options += f", SNAPSHOT_TIME '{as_of.isoformat(sep=' ')}'"
-        con = self._attach(options)
+        try:
+            con = self._attach(options)
+        except WarehouseError as exc:
+            if as_of is None or "No snapshot found" not in str(exc):
+                raise
+            raise WarehouseError(
+                f"the warehouse has no snapshot at or before {as_of.isoformat()}: its history "
+                f"starts at {self._first_snapshot_time()}; ask for a later time"
+            ) from exc
         try:
             yield con
         finally:
