@@ -12,13 +12,10 @@ from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
 from pipelines.market.ecb import FX_SCHEMA, fetch_ecb_rates
 from pipelines.news.checks import CHECK_SCHEMA, check_claims
-from pipelines.news.claims import (
-    CLAIM_SCHEMA,
-    ClaimResolver,
-    FiscalCalendar,
-    article_sentences,
-    resolve_claims,
-)
+from pipelines.news.claims.calendar import fiscal_calendars
+from pipelines.news.claims.resolver import ClaimResolver, resolve_claims
+from pipelines.news.claims.schema import CLAIM_SCHEMA
+from pipelines.news.claims.sentences import article_sentences
 from pipelines.news.crawler import ARTICLE_SCHEMA, NewsCrawler, build_articles, news_config
 from pipelines.news.numbers import NUMBER_SCHEMA, extract_numbers
 from pipelines.orchestration.automation import follow_upstream
@@ -29,6 +26,7 @@ FX_RATES = dg.AssetKey(["staging", "fx_rates"])
 NEWS_CLAIMS = dg.AssetKey(["marts", "news_claims"])
 CLAIM_CHECKS = dg.AssetKey(["marts", "claim_checks"])
 METRIC_QUARTERLY = dg.AssetKey(["marts", "metric_quarterly"])
+FISCAL_QUARTERS = dg.AssetKey(["staging", "int_fiscal_quarters"])
 SEGMENT_REVENUE = dg.AssetKey(["marts", "segment_revenue"])
 
 _DUCKDB_TYPES = {
@@ -187,22 +185,9 @@ def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.Mate
     )
 
 
-def fiscal_calendars(metric_quarterly: pl.DataFrame | None) -> dict[str, FiscalCalendar]:
-    """Each company's fiscal quarters (exact dates) from marts.metric_quarterly."""
-    if metric_quarterly is None or metric_quarterly.height == 0:
-        return {}
-    quarters = metric_quarterly.select(
-        "ticker", "fiscal_year", "fiscal_quarter", "period_start", "period_end"
-    ).unique(["ticker", "fiscal_year", "fiscal_quarter"], keep="first")
-    calendars = {}
-    for (ticker,), group in quarters.group_by(["ticker"]):
-        calendars[ticker] = FiscalCalendar.from_quarters(group.drop("ticker").iter_rows())
-    return calendars
-
-
 @dg.asset(
     key=NEWS_CLAIMS,
-    deps=[NEWS_ARTICLES, NEWS_NUMBERS, FX_RATES, METRIC_QUARTERLY],
+    deps=[NEWS_ARTICLES, NEWS_NUMBERS, FX_RATES, FISCAL_QUARTERS, METRIC_QUARTERLY],
     automation_condition=follow_upstream(),
     group_name="news",
     kinds={"polars", "duckdb"},
@@ -221,12 +206,12 @@ def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.M
     if articles is None or numbers is None:
         raise dg.Failure("staging.news_articles / staging.news_numbers missing: build them first")
     rates = _read(capex, "staging.fx_rates", FX_SCHEMA)
-    quarterly = _read(capex, "marts.metric_quarterly")
-    if quarterly is None:
+    fiscal_quarters = _read(capex, "staging.int_fiscal_quarters")
+    if fiscal_quarters is None:
         context.log.warning(
-            "marts.metric_quarterly does not exist: fiscal calendars are nominal month ends"
+            "staging.int_fiscal_quarters does not exist: fiscal calendars are nominal month ends"
         )
-    resolver = ClaimResolver(fiscal_calendars(quarterly))
+    resolver = ClaimResolver(fiscal_calendars(fiscal_quarters))
     claims = resolve_claims(articles, numbers, article_sentences(articles), resolver, rates)
     rows = _write(capex, "marts.news_claims", claims, CLAIMS_DDL)
     return dg.MaterializeResult(

@@ -271,7 +271,18 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
     """
     if sentences.height == 0:
         return pl.DataFrame(schema=NUMBER_SCHEMA)
-    found = (
+    found = _matches(sentences)
+    if found.height == 0:
+        return pl.DataFrame(schema=NUMBER_SCHEMA)
+    g = _split_from_to(_values(_parts(found)))
+    out = _bounds(g).sort("article_id", "sentence_no", "match_no")
+    out = out.with_columns(position=_positions(out))
+    return out.select(list(NUMBER_SCHEMA)).cast(NUMBER_SCHEMA)  # type: ignore[arg-type]
+
+
+def _matches(sentences: pl.DataFrame) -> pl.DataFrame:
+    """One row per match of :data:`FIGURE_PATTERN` (``text``, ``match_no`` in its sentence)."""
+    return (
         sentences.select("article_id", "sentence_no", "sentence")
         # one chunk: polars compiles the (large) pattern once per chunk
         .rechunk()
@@ -281,28 +292,39 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("text")
         .rechunk()
     )
-    if found.height == 0:
-        return pl.DataFrame(schema=NUMBER_SCHEMA)
-    g = (
+
+
+def _parts(found: pl.DataFrame) -> pl.DataFrame:
+    """Each match split into its named groups (currency, digits, scale, unit, ...)."""
+    return (
         found.with_columns(parts=pl.col("text").str.extract_groups(FIGURE_PATTERN))
         .unnest("parts")
         .with_columns(num1=pl.coalesce("num1c", "num1"), num2=pl.coalesce("num2c", "num2"))
     )
+
+
+def _currency() -> pl.Expr:
+    """The ISO currency of a match; ¥ is yuan in Chinese copy and yen in English copy."""
     cjk = pl.col("sentence").str.contains(r"[\p{Han}]")
-    unit_word = _lower_ws(pl.col("unit"))
-    is_pp = unit_word.is_in(list(_PP_SET)).fill_null(False)
-    is_pct = (unit_word.is_in(list(_PCT_SET)) | pl.col("pct1").is_not_null()).fill_null(False)
     currency_raw = pl.coalesce(
         _map(pl.col("cur1"), _CURRENCY_PREFIX, pl.String),
         _map(pl.col("csuf1"), _CURRENCY_SUFFIX, pl.String),
         _map(pl.col("cur2"), _CURRENCY_PREFIX, pl.String),
         _map(pl.col("csuf2"), _CURRENCY_SUFFIX, pl.String),
     )
-    currency = (
+    return (
         pl.when(currency_raw == "¥")
         .then(pl.when(cjk).then(pl.lit("CNY")).otherwise(pl.lit("JPY")))
         .otherwise(currency_raw)
     )
+
+
+def _values(g: pl.DataFrame) -> pl.DataFrame:
+    """Currency, unit, the signed value of each end (v1, v2), scales and rounding."""
+    unit_word = _lower_ws(pl.col("unit"))
+    is_pp = unit_word.is_in(list(_PP_SET)).fill_null(False)
+    is_pct = (unit_word.is_in(list(_PCT_SET)) | pl.col("pct1").is_not_null()).fill_null(False)
+    currency = _currency()
     scale_exp_1 = _map(pl.col("scale1"), _SCALES, pl.Int32)
     scale_exp_2 = _map(pl.col("scale2"), _SCALES, pl.Int32)
     # "$3-4 billion": the scale written once applies to both ends
@@ -316,9 +338,7 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
     falling = dir_word.is_in(list(_NEG_DIR_SET)).fill_null(False) | _lower_ws(pl.col("sdir")).is_in(
         list(_NEG_SUFFIX_SET)
     ).fill_null(False)
-    change = pl.col("dir").is_not_null() | pl.col("sdir").is_not_null()
-    from_to = pl.col("frm").is_not_null() & pl.col("f2").is_not_null()
-    g = g.with_columns(
+    return g.with_columns(
         currency=currency,
         unit=(
             pl.when(is_pp)
@@ -335,8 +355,8 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
         scale2=pl.lit(10.0).pow(exp2),
         prec1=pl.lit(0.5) * pl.lit(10.0).pow(exp1 - dec1),
         prec2=pl.lit(0.5) * pl.lit(10.0).pow(exp2 - dec2),
-        change=change,
-        from_to=from_to,
+        change=pl.col("dir").is_not_null() | pl.col("sdir").is_not_null(),
+        from_to=pl.col("frm").is_not_null() & pl.col("f2").is_not_null(),
         qual_word=_lower_ws(pl.coalesce(pl.col("qual"), pl.col("qsuf"))),
         has_marker=(
             pl.col("cur1").is_not_null()
@@ -348,7 +368,10 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
             | pl.col("num1").str.contains(r"[.,]")
         ),
     )
-    # "from $74.6 billion to $84.7 billion" is two levels, not a range: split it
+
+
+def _split_from_to(g: pl.DataFrame) -> pl.DataFrame:
+    """ "from $74.6 billion to $84.7 billion" is two levels, not a range: one row each."""
     first = g.filter(pl.col("from_to")).with_columns(
         text=pl.col("frm") + " " + pl.col("f1"), num2=pl.lit(None, pl.String)
     )
@@ -361,10 +384,14 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
         match_no=pl.col("match_no") + 0.5,
     )
     rest = g.filter(~pl.col("from_to")).with_columns(pl.col("match_no").cast(pl.Float64))
-    g = pl.concat(
+    return pl.concat(
         [rest, first.with_columns(pl.col("match_no").cast(pl.Float64)), second],
         how="vertical_relaxed",
     )
+
+
+def _bounds(g: pl.DataFrame) -> pl.DataFrame:
+    """Value, low/high (ranges and bounds), scale and precision of figures with a marker."""
     is_range = pl.coalesce(pl.col("num2"), pl.col("pnum")).is_not_null()
     range_low = pl.min_horizontal("v1", "v2")
     range_high = pl.max_horizontal("v1", "v2")
@@ -381,23 +408,17 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
         .when(qual.is_in(list(_UPPER_QUALS) + ["以下"]))
         .then(pl.col("v1"))
     )
-    out = (
-        g.filter(pl.col("has_marker"))
-        .with_columns(
-            value=pl.when(is_range).then((range_low + range_high) / 2).otherwise(pl.col("v1")),
-            low=low,
-            high=high,
-            scale=pl.col("scale1"),
-            precision=pl.when(is_range)
-            .then(pl.max_horizontal("prec1", "prec2"))
-            .otherwise(pl.col("prec1")),
-            qualifier=qual,
-            text=pl.col("text").str.strip_chars(),
-        )
-        .sort("article_id", "sentence_no", "match_no")
+    return g.filter(pl.col("has_marker")).with_columns(
+        value=pl.when(is_range).then((range_low + range_high) / 2).otherwise(pl.col("v1")),
+        low=low,
+        high=high,
+        scale=pl.col("scale1"),
+        precision=pl.when(is_range)
+        .then(pl.max_horizontal("prec1", "prec2"))
+        .otherwise(pl.col("prec1")),
+        qualifier=qual,
+        text=pl.col("text").str.strip_chars(),
     )
-    out = out.with_columns(position=_positions(out))
-    return out.select(list(NUMBER_SCHEMA)).cast(NUMBER_SCHEMA)  # type: ignore[arg-type]
 
 
 def _positions(frame: pl.DataFrame) -> pl.Series:

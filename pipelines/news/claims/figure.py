@@ -1,0 +1,51 @@
+"""A figure of a sentence while it is being resolved into a claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelines.news.claims.periods import Period
+
+
+@dataclass
+class Figure:
+    """One row of ``staging.news_numbers`` and what the resolver has decided about it."""
+
+    position: int
+    end: int
+    text: str
+    value: float
+    low: float | None
+    high: float | None
+    unit: str
+    currency: str | None
+    precision: float
+    change: bool
+    metric: str | None = None
+    segment: str | None = None
+    ticker: str | None = None
+    aggregate: list[str] | None = None
+    period: Period | None = None
+    forecast: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def is_level_money(self) -> bool:
+        """A level (not a change) that may be an amount of money."""
+        return self.unit in {"money", "count"} and not self.change
+
+    @classmethod
+    def from_number(cls, row: dict) -> Figure:
+        """From a ``staging.news_numbers`` row."""
+        return cls(
+            position=row["position"],
+            end=row["position"] + len(row["text"]),
+            text=row["text"],
+            value=row["value"],
+            low=row["low"],
+            high=row["high"],
+            unit=row["unit"],
+            currency=row["currency"],
+            precision=row["precision"],
+            change=bool(row["change"]),
+        )

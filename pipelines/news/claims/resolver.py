@@ -1,0 +1,257 @@
+"""Figures of an article → claims: each figure's company, metric and period, in that order.
+
+The steps live in their own modules (:mod:`.subjects`, :mod:`.metrics`, :mod:`.periods`); this
+module walks an article sentence by sentence, carries the company and period in focus from one
+sentence to the next, and writes the claim rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import polars as pl
+
+from pipelines.news.claims.calendar import CALENDAR_YEAR, FiscalCalendar
+from pipelines.news.claims.figure import Figure
+from pipelines.news.claims.fx import convert_to_usd
+from pipelines.news.claims.metrics import MetricWords
+from pipelines.news.claims.periods import PeriodSpec, find_periods, resolve_period, shift_period
+from pipelines.news.claims.schema import CLAIM_SCHEMA
+from pipelines.news.claims.subjects import resolve_company
+from pipelines.news.claims.vocabulary import (
+    FORECAST_CUE,
+    MONEY_METRICS,
+    QOQ_CUE,
+    CompanyFinder,
+    Mention,
+    load_metric_words,
+    load_segments,
+    word_regex,
+)
+
+
+@dataclass
+class _Focus:
+    """What an article is about so far: the company and period sentences without one take."""
+
+    company: str | None
+    spec: PeriodSpec | None
+
+
+class ClaimResolver:
+    """Resolves figures into claims; holds the vocabulary and the companies' calendars."""
+
+    def __init__(
+        self,
+        calendars: Mapping[str, FiscalCalendar] | None = None,
+        companies: CompanyFinder | None = None,
+        segments: Mapping[str, list[tuple[str, str]]] | None = None,
+    ):
+        self.calendars = dict(calendars or {})
+        self.companies = companies or CompanyFinder.from_seed()
+        self.segments = dict(segments if segments is not None else load_segments())
+        self.words = MetricWords(
+            load_metric_words(),
+            {
+                ticker: (word_regex([a for a, _ in pairs], ignore_case=False), dict(pairs))
+                for ticker, pairs in self.segments.items()
+            },
+        )
+
+    def calendar(self, ticker: str | None) -> FiscalCalendar:
+        """The fiscal calendar of ``ticker`` (the calendar year when unknown)."""
+        return self.calendars.get(ticker or "", CALENDAR_YEAR)
+
+    def article_claims(
+        self,
+        article_id: str,
+        published_at: datetime | None,
+        sentences: list[tuple[int, str]],
+        figures: Mapping[int, list[dict]],
+    ) -> list[dict]:
+        """Claims of one article. ``figures`` maps sentence_no to its figures (dicts of
+        news_numbers rows)."""
+        published = published_at.date() if published_at else None
+        mentions = {no: self.companies.find(text) for no, text in sentences}
+        periods = {no: find_periods(text) for no, text in sentences}
+        focus = _Focus(
+            next((m[0].value for no, _ in sentences if (m := mentions[no])), None),
+            next((p for no, _ in sentences for p in periods[no] if p.kind != "comparative"), None),
+        )
+        currencies = [f["currency"] for rows in figures.values() for f in rows if f["currency"]]
+        default_currency = max(set(currencies), key=currencies.count) if currencies else "USD"
+        claims: list[dict] = []
+        for no, sentence in sentences:
+            rows = [Figure.from_number(f) for f in figures.get(no, [])]
+            self._sentence(sentence, rows, mentions[no], periods[no], focus, published)
+            for fig in rows:
+                claim = _claim(article_id, published_at, no, sentence, fig, default_currency)
+                if claim is not None:
+                    claims.append(claim)
+        return claims
+
+    def _sentence(
+        self,
+        sentence: str,
+        rows: list[Figure],
+        mentions: list[Mention],
+        specs: list[PeriodSpec],
+        focus: _Focus,
+        published: date | None,
+    ) -> None:
+        """Resolve the figures of one sentence, then move the focus."""
+        own_specs = [p for p in specs if p.kind != "comparative"]
+        for i, fig in enumerate(rows):
+            resolve_company(fig, sentence, mentions, focus.company)
+            self.words.resolve(fig, sentence, rows[:i], rows[i + 1 :])
+        for i, fig in enumerate(rows):
+            if fig.metric is None:
+                continue
+            fig.forecast = FORECAST_CUE.search(sentence, 0, fig.position) is not None
+            if published is None:
+                fig.notes.append("publication date unknown: period not resolved")
+                continue
+            base = own_specs[0] if own_specs else focus.spec
+            spec, comparative = _period_spec(fig, sentence, specs, rows, i, base)
+            if spec is None:
+                fig.notes.append("no period named in the article")
+                continue
+            self._period(fig, spec, comparative, published)
+        # the focus moves to a company named alone in this sentence
+        if mentions and len({m.value for m in mentions}) == 1:
+            focus.company = mentions[0].value
+        if own_specs:
+            focus.spec = own_specs[0]
+
+    def _period(
+        self, fig: Figure, spec: PeriodSpec, comparative: str | None, published: date
+    ) -> None:
+        """Dates of ``spec`` for the figure's company; a period not over makes a forecast."""
+        cal = self.calendar(fig.ticker)
+        period = resolve_period(spec, published, cal, forecast=fig.forecast)
+        if comparative:
+            period = shift_period(period, comparative, cal)
+        fig.period = period
+        if period.end > published:
+            fig.forecast = True
+        if not cal.is_calendar and spec.basis is None and fig.ticker:
+            fig.notes.append(
+                f"fiscal reading: {fig.ticker} {period.label} "
+                f"({period.start} to {period.end}); the text names no basis"
+            )
+
+
+def _period_spec(
+    fig: Figure,
+    sentence: str,
+    specs: list[PeriodSpec],
+    rows: list[Figure],
+    i: int,
+    base: PeriodSpec | None,
+) -> tuple[PeriodSpec | None, str | None]:
+    """(spec, comparative shift or None) for figure ``i`` of a sentence: the nearest period
+    phrase with no other level of money between, else ``base`` (the sentence's or the
+    article's)."""
+    others = [r.position for j, r in enumerate(rows) if j != i and r.is_level_money]
+    if fig.text.lower().startswith("from "):
+        shift = "quarter" if QOQ_CUE.search(sentence) else "year"
+        return base, shift
+    usable = []
+    for spec in specs:
+        lo, hi = sorted((spec.start, fig.position))
+        if fig.is_level_money and any(lo < p < hi for p in others):
+            continue
+        distance = spec.start - fig.end if spec.start >= fig.end else fig.position - spec.end
+        usable.append((distance, spec))
+    if fig.change:
+        usable = [u for u in usable if u[1].kind != "comparative"]
+    if "comparison with the figure before it" in fig.notes and not any(
+        u[1].kind == "comparative" for u in usable
+    ):
+        return base, "year"
+    if usable:
+        spec = min(usable, key=lambda u: u[0])[1]
+        if spec.kind == "comparative":
+            return base, spec.shift
+        return spec, None
+    return base, None
+
+
+def _claim(
+    article_id: str,
+    published_at: datetime | None,
+    no: int,
+    sentence: str,
+    fig: Figure,
+    default_currency: str,
+) -> dict | None:
+    """The claim row of a resolved figure (None when it names no metric or is no money)."""
+    if fig.metric is None:
+        return None
+    currency, value_unit = fig.currency, fig.unit
+    notes = list(fig.notes)
+    if fig.metric in MONEY_METRICS and fig.unit == "count":
+        if fig.precision < 0.5e3:  # no scale word either: not an amount of money
+            return None
+        currency, value_unit = default_currency, "money"
+        notes.append(f"currency not stated; read as {default_currency}")
+    if fig.aggregate:
+        notes.append("figure for several companies together: " + ", ".join(fig.aggregate))
+    key = f"{article_id}|{no}|{fig.position}"
+    period = fig.period
+    return {
+        "claim_id": hashlib.sha256(key.encode()).hexdigest()[:16],
+        "article_id": article_id,
+        "sentence": sentence,
+        "ticker": fig.ticker,
+        "metric": fig.metric,
+        "segment": fig.segment,
+        "period_start": period.start if period else None,
+        "period_end": period.end if period else None,
+        "value": fig.value,
+        "low": fig.low,
+        "high": fig.high,
+        "unit": value_unit,
+        "currency": currency,
+        "value_usd": None,
+        "precision_usd": fig.precision,
+        "period_basis": period.basis if period else None,
+        "period_label": period.label if period else None,
+        "forecast": fig.forecast,
+        "published_at": published_at,
+        "note": "; ".join(notes) or None,
+    }
+
+
+def resolve_claims(
+    articles: pl.DataFrame,
+    numbers: pl.DataFrame,
+    sentences: pl.DataFrame,
+    resolver: ClaimResolver,
+    fx_rates: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Claims (columns :data:`CLAIM_SCHEMA`) of ``articles`` from their ``numbers``.
+
+    ``fx_rates`` (rate_date, currency, per_eur) converts non-USD money to ``value_usd``.
+    """
+    by_article: dict[str, dict[int, list[dict]]] = {}
+    for row in numbers.sort("article_id", "sentence_no", "position").iter_rows(named=True):
+        by_article.setdefault(row["article_id"], {}).setdefault(row["sentence_no"], []).append(row)
+    text_of: dict[str, list[tuple[int, str]]] = {}
+    for article_id, no, sentence in sentences.sort("article_id", "sentence_no").iter_rows():
+        text_of.setdefault(article_id, []).append((no, sentence))
+    claims: list[dict] = []
+    for article_id, published_at in articles.select("article_id", "published_at").iter_rows():
+        claims.extend(
+            resolver.article_claims(
+                article_id,
+                published_at,
+                text_of.get(article_id, []),
+                by_article.get(article_id, {}),
+            )
+        )
+    frame = pl.DataFrame(claims, schema=CLAIM_SCHEMA)
+    return convert_to_usd(frame, fx_rates)
