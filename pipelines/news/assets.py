@@ -27,6 +27,7 @@ NEWS_CLAIMS = dg.AssetKey(["marts", "news_claims"])
 CLAIM_CHECKS = dg.AssetKey(["marts", "claim_checks"])
 METRIC_QUARTERLY = dg.AssetKey(["marts", "metric_quarterly"])
 FISCAL_QUARTERS = dg.AssetKey(["staging", "int_fiscal_quarters"])
+METRIC_ANNUAL = dg.AssetKey(["staging", "int_metric_annual"])
 SEGMENT_REVENUE = dg.AssetKey(["marts", "segment_revenue"])
 
 _DUCKDB_TYPES = {
@@ -226,7 +227,7 @@ def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.M
 
 @dg.asset(
     key=CLAIM_CHECKS,
-    deps=[NEWS_CLAIMS, METRIC_QUARTERLY, SEGMENT_REVENUE],
+    deps=[NEWS_CLAIMS, METRIC_QUARTERLY, SEGMENT_REVENUE, METRIC_ANNUAL],
     automation_condition=follow_upstream(),
     group_name="news",
     kinds={"polars", "duckdb"},
@@ -261,7 +262,8 @@ def claim_checks(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.
             }
         )
     segments = _read(capex, "marts.segment_revenue")
-    checks = check_claims(claims, quarterly, segments)
+    annual = _read(capex, "staging.int_metric_annual")
+    checks = check_claims(claims, quarterly, segments, annual)
     rows = _write(capex, "marts.claim_checks", checks, CHECKS_DDL)
     return dg.MaterializeResult(
         metadata={

@@ -43,8 +43,14 @@ CHECK_SCHEMA = {
     "deviation": pl.Float64,
     "verdict": pl.String,
     "explanation": pl.String,
+    "segment": pl.String,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "group_tickers": pl.String,
+    "confidence": pl.Float64,
 }
 
+_GROUP_METRICS = {"capex", "revenue", "net_income", "operating_income"}
 _NOT_FILED = {
     "market_cap": "market value is a market price, not a filed figure",
 }
@@ -80,11 +86,22 @@ def _fmt(value: float) -> str:
 class FiledValues:
     """Look-ups into the marts for one run of checks."""
 
-    def __init__(self, metric_quarterly: pl.DataFrame, segment_revenue: pl.DataFrame | None):
+    def __init__(
+        self,
+        metric_quarterly: pl.DataFrame,
+        segment_revenue: pl.DataFrame | None,
+        metric_annual: pl.DataFrame | None = None,
+    ):
         self.quarters: dict[tuple[str, str], list[dict]] = {}
         for row in metric_quarterly.iter_rows(named=True):
             self.quarters.setdefault((row["ticker"], row["metric"]), []).append(row)
-        self.tickers = {t for t, _ in self.quarters}
+        # fiscal years as filed (staging.int_metric_annual, company totals): companies whose
+        # recorded filings are annual reports only have no quarters to sum
+        self.years: dict[tuple[str, str], list[dict]] = {}
+        if metric_annual is not None:
+            for row in metric_annual.filter(pl.col("segment") == "").iter_rows(named=True):
+                self.years.setdefault((row["ticker"], row["metric"]), []).append(row)
+        self.tickers = {t for t, _ in self.quarters} | {t for t, _ in self.years}
         self.segments: dict[tuple[str, str], list[dict]] = {}
         if segment_revenue is not None:
             for row in segment_revenue.iter_rows(named=True):
@@ -111,6 +128,10 @@ class FiledValues:
         """The filed value of ``metric`` over the window, or why there is none."""
         rows = self._rows(ticker, metric, start, end, basis)
         needed = _quarter_count(start, end)
+        if len(rows) != needed and basis == "fiscal":
+            year = self._year(ticker, metric, start, end)
+            if year is not None:
+                return year
         if len(rows) != needed:
             return (
                 f"the filings cover {len(rows)} of the {needed} quarter(s) of {metric} "
@@ -133,6 +154,21 @@ class FiledValues:
             )
         labels = [(r["fiscal_year"], r["fiscal_quarter"]) for r in rows]
         return Filed(value, labels, source)
+
+    def _year(self, ticker, metric, start, end) -> Filed | None:
+        """The fiscal year filed for exactly this window, if any."""
+        for r in self.years.get((ticker, metric), []):
+            if (
+                abs((r["period_start"] - start).days) <= 7
+                and abs((r["period_end"] - end).days) <= 7
+            ):
+                return Filed(
+                    float(r["value"]),
+                    [],
+                    f"{r['concept']} for {r['period_start']} to {r['period_end']} "
+                    f"(annual report; accession {r['accession']}, filed {r['filed']})",
+                )
+        return None
 
     def shifted(self, ticker, metric, filed: Filed, by: str) -> Filed | str:
         """The same quarters a year (or one quarter) before ``filed``'s."""
@@ -225,14 +261,19 @@ def check_claims(
     claims: pl.DataFrame,
     metric_quarterly: pl.DataFrame,
     segment_revenue: pl.DataFrame | None = None,
+    metric_annual: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per claim (columns :data:`CHECK_SCHEMA`)."""
-    filed = FiledValues(metric_quarterly, segment_revenue)
+    """One row per claim (columns :data:`CHECK_SCHEMA`); ``metric_annual`` (rows of
+    staging.int_metric_annual) gives fiscal years the quarters do not cover."""
+    filed = FiledValues(metric_quarterly, segment_revenue, metric_annual)
     rows = [_check(claim, filed) for claim in claims.iter_rows(named=True)]
     return pl.DataFrame(rows, schema=CHECK_SCHEMA, orient="row")
 
 
-def _unverifiable(claim: dict, claimed, why: str) -> tuple:
+def _row(claim: dict, claimed, filed, deviation, verdict: str, explanation: str) -> tuple:
+    """A claim_checks row; the explanation ends with how the claim was resolved."""
+    if claim.get("resolution"):
+        explanation = f"{explanation}. Resolution: {claim['resolution']}"
     return (
         claim["claim_id"],
         claim["ticker"],
@@ -240,11 +281,20 @@ def _unverifiable(claim: dict, claimed, why: str) -> tuple:
         claim["period_start"],
         claim["period_end"],
         claimed,
-        None,
-        None,
-        "unverifiable",
-        why,
+        filed,
+        deviation,
+        verdict,
+        explanation,
+        claim.get("segment"),
+        claim.get("low"),
+        claim.get("high"),
+        claim.get("group_tickers"),
+        claim.get("confidence"),
     )
+
+
+def _unverifiable(claim: dict, claimed, why: str) -> tuple:
+    return _row(claim, claimed, None, None, "unverifiable", why)
 
 
 def _filed_for(claim: dict, filed: FiledValues, start, end, basis) -> Filed | str:
@@ -260,9 +310,17 @@ def _filed_for(claim: dict, filed: FiledValues, start, end, basis) -> Filed | st
         current = filed.sum(ticker, base, start, end, basis)
         if isinstance(current, str):
             return current
-        before = filed.shifted(ticker, base, current, by)
+        if current.labels:
+            before = filed.shifted(ticker, base, current, by)
+        else:  # a fiscal year from the annual reports
+            year_ago = timedelta(days=364)
+            before = filed._year(ticker, base, start - year_ago, end - year_ago) or (
+                f"the filings lack the {base} of the period a {by} before"
+            )
         if isinstance(before, str):
             return before
+        if before.value == 0:
+            return f"the {base} of the period a {by} before is zero: no growth rate"
         return Filed(
             current.value / before.value - 1,
             current.labels,
@@ -281,27 +339,17 @@ def _filed_for(claim: dict, filed: FiledValues, start, end, basis) -> Filed | st
 def _check(claim: dict, filed: FiledValues) -> tuple:
     is_money = claim["unit"] == "money"
     claimed = claim["value_usd"] if is_money else claim["value"]
-    if claim["forecast"]:
-        return _unverifiable(claim, claimed, "forecast or guidance: nothing filed covers it yet")
-    if claim["ticker"] is None:
-        why = claim["note"] if claim["note"] and "several companies" in claim["note"] else None
-        return _unverifiable(
-            claim, claimed, why or "no company could be tied to the figure: not checked"
-        )
-    if claim["metric"] in _NOT_FILED:
-        return _unverifiable(claim, claimed, _NOT_FILED[claim["metric"]])
-    loaded = filed.segment_tickers if claim["segment"] else filed.tickers
-    if claim["ticker"] not in loaded:
-        return _unverifiable(
-            claim, claimed, f"{claim['ticker']} is not loaded in the warehouse: nothing to check"
-        )
-    if claim["period_start"] is None:
-        return _unverifiable(claim, claimed, claim["note"] or "no period could be resolved")
-    if claimed is None:
-        return _unverifiable(claim, claimed, claim["note"] or "no USD value (no FX rate)")
+    why = _not_checkable(claim, filed, claimed)
+    if why is not None:
+        return _unverifiable(claim, claimed, why)
     start, end, basis = claim["period_start"], claim["period_end"], claim["period_basis"]
-    found = _filed_for(claim, filed, start, end, basis)
+    if claim["ticker"] is None:
+        found = _group_filed(claim, filed, start, end)
+    else:
+        found = _filed_for(claim, filed, start, end, basis)
     if isinstance(found, str):
+        if claim["note"]:
+            found = f"{found}. Claim read as: {claim['note']}"
         return _unverifiable(claim, claimed, found)
     rate = claim["value_usd"] / claim["value"] if is_money and claim["value"] else 1.0
     low = claim["low"] * rate if claim["low"] is not None else None
@@ -309,28 +357,74 @@ def _check(claim: dict, filed: FiledValues) -> tuple:
     precision = claim["precision_usd"] or 0.0
     verdict, deviation = judge(claimed, low, high, precision, found.value)
     explanation = f"filed {_fmt(found.value)}: {found.source}"
-    if verdict != "match":
-        explanation = _definitional(claim, filed, found, claimed, low, high, precision) or (
-            explanation
+    filed_value = found.value
+    if verdict != "match" and claim["ticker"] is not None:
+        other = _definitional(claim, filed, found, claimed, low, high, precision)
+        if other is not None:
+            explanation, alt = other
+            if alt is not None and claim.get("unresolved"):
+                # the text names no basis and the other reading of the period matches
+                verdict, filed_value = "match", alt.value
+                deviation = judge(claimed, low, high, precision, alt.value)[1]
+    if verdict != "match" and claim.get("unresolved"):
+        explanation = (
+            f"not fully resolved ({claim['unresolved']}), so no {verdict} is claimed; {explanation}"
         )
+        verdict = "unverifiable"
     if claim["note"]:
         explanation = f"{explanation}. Claim read as: {claim['note']}"
-    return (
-        claim["claim_id"],
-        claim["ticker"],
-        claim["metric"],
-        start,
-        end,
-        claimed,
-        found.value,
-        deviation,
-        verdict,
-        explanation,
-    )
+    return _row(claim, claimed, filed_value, deviation, verdict, explanation)
 
 
-def _definitional(claim, filed: FiledValues, found: Filed, claimed, low, high, precision):
-    """An explanation when a known definitional difference accounts for the gap, else None."""
+def _not_checkable(claim: dict, filed: FiledValues, claimed) -> str | None:
+    """Why a claim cannot be checked at all, or None."""
+    if claim["forecast"]:
+        return "forecast or guidance: nothing filed covers it yet"
+    if claim["ticker"] is None and not claim.get("group_tickers"):
+        why = claim["note"] if claim["note"] and "several companies" in claim["note"] else None
+        return why or "no company could be tied to the figure: not checked"
+    if claim["metric"] in _NOT_FILED:
+        return _NOT_FILED[claim["metric"]]
+    if "subject unresolved" in (claim.get("unresolved") or ""):
+        return claim["unresolved"]
+    if claim["ticker"] is not None:
+        loaded = filed.segment_tickers if claim["segment"] else filed.tickers
+        if claim["ticker"] not in loaded:
+            what = "segment revenue" if claim["segment"] else "filings"
+            return f"{claim['ticker']} {what} not loaded in the warehouse: nothing to check"
+    if claim["period_start"] is None:
+        return claim["note"] or "no period could be resolved"
+    if claimed is None:
+        return claim["note"] or "no USD value (no FX rate)"
+    return None
+
+
+def _group_filed(claim: dict, filed: FiledValues, start, end) -> Filed | str:
+    """The sum over a group's companies of the metric in the calendar quarters of the claim
+    (companies with other fiscal years are counted by the calendar quarter nearest theirs)."""
+    members = claim["group_tickers"].split(",")
+    if claim["segment"] or claim["metric"] not in _GROUP_METRICS:
+        return f"{claim['metric']} of a group of companies is not checked"
+    total, sources = 0.0, []
+    for ticker in members:
+        part = filed.sum(ticker, claim["metric"], start, end, "calendar")
+        if isinstance(part, str):  # a fiscal year that is the calendar year, from a 10-K
+            part = filed._year(ticker, claim["metric"], start, end) or part
+        if isinstance(part, str):
+            return (
+                f"group total of {', '.join(members)}: {ticker} has no filed {claim['metric']} "
+                f"for the calendar period {start} to {end}"
+            )
+        total += part.value
+        sources.append(f"{ticker} {_fmt(part.value)}")
+    return Filed(total, [], "sum over the group by calendar quarters: " + ", ".join(sources))
+
+
+def _definitional(
+    claim, filed: FiledValues, found: Filed, claimed, low, high, precision
+) -> tuple[str, Filed | None] | None:
+    """(explanation, the other reading's filed value or None) when a known definitional
+    difference accounts for the gap, else None."""
     ticker, metric = claim["ticker"], claim["metric"]
     start, end, basis = claim["period_start"], claim["period_end"], claim["period_basis"]
     if metric == "capex" and not claim["segment"]:
@@ -342,7 +436,8 @@ def _definitional(claim, filed: FiledValues, found: Filed, claimed, low, high, p
                     f"definitional difference: the claim matches capex including finance-lease "
                     f"principal payments ({_fmt(found.value)} purchases of property and "
                     f"equipment + {_fmt(leases.value)} finance-lease principal = "
-                    f"{_fmt(total)}); filed capex alone is {_fmt(found.value)}: {found.source}"
+                    f"{_fmt(total)}); filed capex alone is {_fmt(found.value)}: {found.source}",
+                    None,
                 )
     # the other reading of the period: fiscal labels as calendar quarters, or the reverse
     if found.labels and not claim["segment"]:
@@ -366,7 +461,8 @@ def _definitional(claim, filed: FiledValues, found: Filed, claimed, low, high, p
             return (
                 f"fiscal versus calendar period: read as {basis} "
                 f"({start} to {end}) the filed value is {_fmt(found.value)}; the claim "
-                f"matches the {reading}: {_fmt(alt.value)} ({alt.source})"
+                f"matches the {reading}: {_fmt(alt.value)} ({alt.source})",
+                alt,
             )
     return None
 

@@ -54,7 +54,8 @@ _POS_DIR = (
 # qualifier → kind of bound
 _QUALIFIERS = {
     "lower": (
-        "more than|over|above|at least|in excess of|upwards of|north of|超过了|超过|至少|逾|超"
+        "more than|over|above|at least|in excess of|upwards of|north of|passed|surpassed|"
+        "exceeded|exceeding|topped|crossed|超过了|超过|突破了|突破|超出|至少|逾|超"
     ),
     "upper": (
         "less than|fewer than|under|below|up to|as much as|nearly|almost|close to|"

@@ -25,9 +25,19 @@ class Figure:
     segment: str | None = None
     ticker: str | None = None
     aggregate: list[str] | None = None
+    group: str | None = None  # the group phrase ("the Magnificent Seven") when it is the subject
+    group_exact: bool = False  # whether the aggregate's members are certain
     period: Period | None = None
     forecast: bool = False
     notes: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # how each part was resolved, for people
+    doubts: list[str] = field(default_factory=list)  # why a mismatch could not be trusted
+    confidence: float = 1.0
+
+    def doubt(self, why: str, factor: float) -> None:
+        """Record an unresolved point: the claim may still match, never be called a mismatch."""
+        self.doubts.append(why)
+        self.confidence *= factor
 
     @property
     def is_level_money(self) -> bool:

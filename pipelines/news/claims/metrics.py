@@ -18,6 +18,7 @@ from pipelines.news.claims.vocabulary import (
 _FIGURE_THEN_WORD = re.compile(
     r"\s*(?:in|of|on|for|worth of)\s+(?:(?:its|the|total|quarterly|annual)\s+)*", re.IGNORECASE
 )
+_PARALLEL = re.compile(r"[^$\d]*?(?:,|，|、|;|；|and|和|而)\s*(?:while\s+)?", re.IGNORECASE)
 _SEGMENT_THEN_WORD = re.compile(r"\s*(?:from|at|of|in)\s+(?:the\s+)?")
 
 
@@ -42,10 +43,17 @@ class MetricWords:
         if ticker in self.segment_re:
             regex, names = self.segment_re[ticker]
             for m in regex.finditer(sentence):
-                found.append(Mention(m.start(), m.end(), "segment", names[m.group(0)]))
+                found.append(Mention(m.start(), m.end(), "segment", names[m.group(0).lower()]))
         return sorted(found, key=lambda x: x.start)
 
-    def resolve(self, fig: Figure, sentence: str, earlier: list[Figure], later) -> None:
+    def resolve(
+        self,
+        fig: Figure,
+        sentence: str,
+        earlier: list[Figure],
+        later: list[Figure],
+        companies: list[Mention] | None = None,
+    ) -> None:
         """Set ``fig.metric`` and ``fig.segment`` (left None when the figure is no claim)."""
         words = self.mentions(sentence, fig.ticker)
         metric_words = [w for w in words if w.value != "segment"]
@@ -57,15 +65,33 @@ class MetricWords:
             if prev is not None and COMPARE_CUE.search(sentence[prev.end : fig.position]):
                 fig.metric, fig.segment = prev.metric, prev.segment
                 fig.notes.append("comparison with the figure before it")
+                fig.steps.append("metric: that of the figure it is compared with")
                 return
+        if chosen is None and earlier and fig.is_level_money:
+            prev = next((f for f in reversed(earlier) if f.is_level_money and f.metric), None)
+            gap = sentence[prev.end : fig.position] if prev else ""
+            if prev is not None and any(
+                _PARALLEL.fullmatch(gap[: c.start - prev.end])
+                and not gap[c.end - prev.end :].strip()
+                for c in companies or []
+                if prev.end <= c.start and c.end <= fig.position
+            ):
+                # "Amazon spent $83.0 billion on capex, Alphabet $52.5 billion"
+                fig.metric, fig.segment = prev.metric, None
+                fig.steps.append(f"metric: {prev.metric}, that of the parallel figure before")
+                return
+        segment = _segment_of(fig, chosen, sentence, segments, companies or [])
+        if chosen is None and segment is not None:
+            chosen = Mention(segment.start, segment.end, "revenue")
+            fig.doubt(f"metric not stated: read as the revenue of {segment.segment}", 0.6)
         if chosen is None:
             return
         metric = chosen.value
-        segment = _segment_of(chosen, sentence, segments) if metric == "revenue" else None
         if fig.unit in {"percent", "percentage_points"}:
             if not fig.change or metric not in FILED_METRICS:
                 if metric == "operating_margin" and not fig.change:
                     fig.metric = metric
+                    fig.segment = segment.segment if segment else None
                 return
             text_after = sentence[fig.position : (later[0].position if later else len(sentence))]
             metric = f"{metric}_{'qoq' if QOQ_CUE.search(text_after) else 'yoy'}"
@@ -73,7 +99,13 @@ class MetricWords:
             return  # "rose $2 billion": a change in money, not a level the filings state
         elif metric not in MONEY_METRICS:
             return
-        fig.metric, fig.segment = metric, segment
+        fig.metric = metric
+        fig.steps.append(f"metric: {metric}, from {sentence[chosen.start : chosen.end]!r}")
+        if segment is not None:
+            fig.segment = segment.segment
+            fig.steps.append(
+                f"segment: {segment.segment}, from {sentence[segment.start : segment.end]!r}"
+            )
 
 
 def _word_of(
@@ -93,15 +125,38 @@ def _word_of(
     return None
 
 
-def _segment_of(word: Mention, sentence: str, segments: list[Mention]) -> str | None:
-    """A segment named right before the metric word ("Google Cloud revenue", "数据中心业务收入")
-    or right after it ("revenue from AWS")."""
-    segment = None
+def _segment_of(
+    fig: Figure,
+    word: Mention | None,
+    sentence: str,
+    segments: list[Mention],
+    companies: list[Mention],
+) -> Mention | None:
+    """The segment or product line a figure is about, if any.
+
+    A segment named right before the metric word ("Google Cloud revenue", "数据中心业务收入"),
+    right after it ("revenue from AWS"), between the metric word and the figure ("revenue rose
+    14%, and Google Cloud grew 29%"), right after the figure ("$10.3 billion from Google
+    Cloud"), or, with no metric word, the nearest before the figure ("the cloud business
+    passed $5 billion"). A company named between the segment and the figure takes it back.
+    """
+    found = None
     for s in segments:
-        right_before = s.end <= word.start and word.start - s.end <= 12
-        right_after = s.start >= word.end and _SEGMENT_THEN_WORD.fullmatch(
-            sentence[word.end : s.start]
-        )
-        if right_before or right_after:
-            segment = s.segment
-    return segment
+        if word is not None and word.value != "segment":
+            right_before = s.end <= word.start and word.start - s.end <= 12
+            right_after = s.start >= word.end and _SEGMENT_THEN_WORD.fullmatch(
+                sentence[word.end : s.start]
+            )
+            between = word.end <= s.start and s.end <= fig.position
+            if right_before or right_after or between:
+                found = s
+        elif s.end <= fig.position:
+            found = s
+        if s.start >= fig.end and _SEGMENT_THEN_WORD.fullmatch(sentence[fig.end : s.start]):
+            return s
+    if found is None or found.start >= fig.end:
+        return found
+    lo, hi = sorted((found.end, fig.position))
+    if any(lo <= c.start and c.end <= hi for c in companies):
+        return None
+    return found

@@ -22,10 +22,13 @@ from pipelines.news.claims.periods import PeriodSpec, find_periods, resolve_peri
 from pipelines.news.claims.schema import CLAIM_SCHEMA
 from pipelines.news.claims.subjects import resolve_company
 from pipelines.news.claims.vocabulary import (
+    COMPARE_CUE,
     FORECAST_CUE,
     MONEY_METRICS,
     QOQ_CUE,
+    UNNAMED_SEGMENT,
     CompanyFinder,
+    GroupFinder,
     Mention,
     load_metric_words,
     load_segments,
@@ -52,11 +55,15 @@ class ClaimResolver:
     ):
         self.calendars = dict(calendars or {})
         self.companies = companies or CompanyFinder.from_seed()
+        self.groups = GroupFinder.from_seed()
         self.segments = dict(segments if segments is not None else load_segments())
         self.words = MetricWords(
             load_metric_words(),
             {
-                ticker: (word_regex([a for a, _ in pairs], ignore_case=False), dict(pairs))
+                ticker: (
+                    word_regex([a for a, _ in pairs], ignore_case=True),
+                    {a.lower(): name for a, name in pairs},
+                )
                 for ticker, pairs in self.segments.items()
             },
         )
@@ -87,7 +94,7 @@ class ClaimResolver:
         for no, sentence in sentences:
             rows = [Figure.from_number(f) for f in figures.get(no, [])]
             self._sentence(sentence, rows, mentions[no], periods[no], focus, published)
-            for fig in rows:
+            for fig in _exact_figures_win(rows):
                 claim = _claim(article_id, published_at, no, sentence, fig, default_currency)
                 if claim is not None:
                     claims.append(claim)
@@ -104,18 +111,26 @@ class ClaimResolver:
     ) -> None:
         """Resolve the figures of one sentence, then move the focus."""
         own_specs = [p for p in specs if p.kind != "comparative"]
+        groups = self.groups.find(sentence)
         for i, fig in enumerate(rows):
-            resolve_company(fig, sentence, mentions, focus.company)
-            self.words.resolve(fig, sentence, rows[:i], rows[i + 1 :])
+            resolve_company(fig, sentence, mentions, focus.company, groups)
+            self.words.resolve(fig, sentence, rows[:i], rows[i + 1 :], mentions)
         for i, fig in enumerate(rows):
             if fig.metric is None:
                 continue
+            if fig.segment is None and UNNAMED_SEGMENT.search(sentence, 0, fig.position):
+                fig.doubt(
+                    "subject unresolved: a segment or business the sentence does not name", 0.3
+                )
             fig.forecast = FORECAST_CUE.search(sentence, 0, fig.position) is not None
             if published is None:
                 fig.notes.append("publication date unknown: period not resolved")
                 continue
             base = own_specs[0] if own_specs else focus.spec
             spec, comparative = _period_spec(fig, sentence, specs, rows, i, base)
+            if spec is not None and not own_specs and spec is focus.spec:
+                fig.confidence *= 0.9
+                fig.steps.append("period: the one an earlier sentence named")
             if spec is None:
                 fig.notes.append("no period named in the article")
                 continue
@@ -137,11 +152,13 @@ class ClaimResolver:
         fig.period = period
         if period.end > published:
             fig.forecast = True
+        fig.steps.append(f"period: {period.label}, {period.start} to {period.end}")
         if not cal.is_calendar and spec.basis is None and fig.ticker:
             fig.notes.append(
                 f"fiscal reading: {fig.ticker} {period.label} "
                 f"({period.start} to {period.end}); the text names no basis"
             )
+            fig.doubt(f"period: {fig.ticker}'s fiscal or calendar {period.label}", 0.7)
 
 
 def _period_spec(
@@ -164,6 +181,12 @@ def _period_spec(
         lo, hi = sorted((spec.start, fig.position))
         if fig.is_level_money and any(lo < p < hi for p in others):
             continue
+        if (
+            spec.kind == "comparative"
+            and spec.start >= fig.end
+            and any(p >= spec.end for p in others)
+        ):
+            continue  # "…132亿美元，较去年同期的69亿美元": the phrase is the later figure's
         distance = spec.start - fig.end if spec.start >= fig.end else fig.position - spec.end
         usable.append((distance, spec))
     if fig.change:
@@ -175,9 +198,32 @@ def _period_spec(
     if usable:
         spec = min(usable, key=lambda u: u[0])[1]
         if spec.kind == "comparative":
+            if spec.start >= fig.end and not COMPARE_CUE.search(
+                sentence, max(0, fig.position - 30), fig.position
+            ):
+                fig.doubt(f"period: is {sentence[spec.start : spec.end]!r} this figure's?", 0.5)
             return base, spec.shift
         return spec, None
     return base, None
+
+
+def _exact_figures_win(rows: list[Figure]) -> list[Figure]:
+    """The figures of a sentence without the bounds an exact figure of the same subject, metric
+    and period supersedes ("passed $5 billion ..., reaching $5.6 billion")."""
+
+    def key(fig: Figure) -> tuple:
+        return (fig.ticker, fig.segment, fig.group, fig.metric, fig.period, fig.unit)
+
+    exact = {key(f) for f in rows if f.metric and f.low is None and f.high is None}
+    return [
+        f
+        for f in rows
+        if f.low is None
+        and f.high is None
+        or f.low != f.high
+        and None not in (f.low, f.high)
+        or key(f) not in exact
+    ]
 
 
 def _claim(
@@ -198,8 +244,17 @@ def _claim(
             return None
         currency, value_unit = default_currency, "money"
         notes.append(f"currency not stated; read as {default_currency}")
-    if fig.aggregate:
-        notes.append("figure for several companies together: " + ", ".join(fig.aggregate))
+        fig.doubt(f"unit: no currency written (read as {default_currency})", 0.8)
+    elif value_unit == "money" and currency != "USD":
+        fig.doubt(f"currency: a {currency} figure, while the filings report USD", 0.5)
+    if fig.aggregate or fig.group:
+        members = ", ".join(fig.aggregate or []) or "not named"
+        notes.append(f"figure for several companies together: {members}")
+    if fig.low is not None or fig.high is not None:
+        fig.steps.append(
+            "bound: "
+            + ("at least" if fig.high is None else "at most" if fig.low is None else "range")
+        )
     key = f"{article_id}|{no}|{fig.position}"
     period = fig.period
     return {
@@ -223,6 +278,14 @@ def _claim(
         "forecast": fig.forecast,
         "published_at": published_at,
         "note": "; ".join(notes) or None,
+        "figure": fig.text,
+        "subject": "group"
+        if (fig.aggregate or fig.group)
+        else ("segment" if fig.segment else "company"),
+        "group_tickers": ",".join(fig.aggregate) if fig.aggregate else None,
+        "confidence": round(fig.confidence, 3),
+        "unresolved": "; ".join(fig.doubts) or None,
+        "resolution": "; ".join(fig.steps) or None,
     }
 
 

@@ -1,4 +1,11 @@
-"""The columns of ``marts.news_claims``."""
+"""The columns of ``marts.news_claims``.
+
+``figure`` is the figure as written; ``subject`` is 'company', 'segment' (``segment`` names it)
+or 'group' (``group_tickers`` lists the companies, comma-separated, when known);
+``low``/``high`` make a bound ("more than", "nearly", "超过") an inequality; ``unresolved``
+lists what the resolution could not settle (a claim with any is never called a mismatch);
+``confidence`` (0-1) falls with each guess; ``resolution`` says how each part was resolved.
+"""
 
 from __future__ import annotations
 
@@ -25,4 +32,10 @@ CLAIM_SCHEMA = {
     "forecast": pl.Boolean,
     "published_at": pl.Datetime("us", "UTC"),
     "note": pl.String,
+    "figure": pl.String,
+    "subject": pl.String,
+    "group_tickers": pl.String,
+    "confidence": pl.Float64,
+    "unresolved": pl.String,
+    "resolution": pl.String,
 }

@@ -90,6 +90,46 @@ def load_metric_words() -> list[tuple[re.Pattern, str]]:
     return [(re.compile("|".join(p), re.IGNORECASE), m) for m, p in by_metric.items()]
 
 
+@dataclass(frozen=True)
+class Group:
+    """A phrase naming several companies at once ("the Magnificent Seven", "Big Tech", "七巨头")
+    and its members: a fixed list, or empty when the phrase means the companies the article
+    names."""
+
+    alias: str
+    members: tuple[str, ...]
+
+
+class GroupFinder:
+    """Finds group phrases (``news_groups.csv``) in a sentence."""
+
+    def __init__(self, groups: Mapping[str, tuple[str, ...]]):
+        self.groups = dict(groups)
+        self.regex = word_regex(self.groups, ignore_case=False) if self.groups else None
+
+    @classmethod
+    def from_seed(cls) -> GroupFinder:
+        """The finder of ``news_groups.csv`` (members separated by ';')."""
+        return cls(
+            {
+                row["alias"]: tuple(m for m in (row["members"] or "").split(";") if m)
+                for row in seed_rows("news_groups.csv")
+            }
+        )
+
+    def find(self, sentence: str) -> list[tuple[Mention, Group]]:
+        """Group phrases in ``sentence``, left to right."""
+        if self.regex is None:
+            return []
+        return [
+            (
+                Mention(m.start(), m.end(), "group"),
+                Group(m.group(0), self.groups[m.group(0)]),
+            )
+            for m in self.regex.finditer(sentence)
+        ]
+
+
 def load_segments() -> dict[str, list[tuple[str, str]]]:
     """Per ticker, (alias, segment) pairs of ``news_segments.csv``."""
     by_ticker: dict[str, list[tuple[str, str]]] = {}
@@ -110,7 +150,7 @@ FORECAST_CUE = re.compile(
 )
 COMPARE_CUE = re.compile(
     r"compared (?:with|to)|versus|\bvs\.?|\bfrom\b|against|up from|down from|than|"
-    r"去年同期为|上年同期为|而去年同期|对比|相比",
+    r"去年同期为|上年同期为|而去年同期|对比|相比|较",
     re.IGNORECASE,
 )
 QOQ_CUE = re.compile(
@@ -123,5 +163,11 @@ AGGREGATE_CUE = re.compile(
     r"together|combined|collectively|in total|altogether|in aggregate"
     r"|合计|总共|共计|一共|七巨头|巨头们",
     re.IGNORECASE,
+)
+# a clause boundary between a company's name and a figure: the name may not own the figure
+CLAUSE_BREAK = re.compile(r"[,;，；、:：]|\b(?:while|but|whereas|although|as)\b|而|但")
+# a segment spoken of without its name: its figures are no company totals
+UNNAMED_SEGMENT = re.compile(
+    r"\b(?:the|this|that) (?:segment|unit|division|business(?:es)?)\b|该业务|该部门|这项业务"
 )
 LIST_GAP = re.compile(r"^\s*(?:,|，|、|and|&|和|与|及|以及|,\s*and)\s*$")
