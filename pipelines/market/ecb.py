@@ -17,9 +17,10 @@ import polars as pl
 from pipelines.core.config import Settings
 from pipelines.core.http import Fetched, Fetcher
 from pipelines.core.rawstore import RawStore
+from pipelines.core.tables import FX_RATES
 
 FX_FILE = "eurofxref-hist.zip"
-FX_SCHEMA = {"rate_date": pl.Date, "currency": pl.String, "per_eur": pl.Float64}
+FX_SCHEMA = FX_RATES.columns
 
 
 def parse_ecb_rates(body: bytes, content_type: str | None = None) -> pl.DataFrame:

@@ -1,4 +1,4 @@
-"""The columns of ``marts.news_claims``.
+"""The columns of ``marts.news_claims`` (the contract is :data:`pipelines.core.tables.NEWS_CLAIMS`).
 
 ``figure`` is the figure as written; ``subject`` is 'company', 'segment' (``segment`` names it)
 or 'group' (``group_tickers`` lists the companies, comma-separated, when known);
@@ -9,33 +9,6 @@ lists what the resolution could not settle (a claim with any is never called a m
 
 from __future__ import annotations
 
-import polars as pl
+from pipelines.core.tables import NEWS_CLAIMS
 
-CLAIM_SCHEMA = {
-    "claim_id": pl.String,
-    "article_id": pl.String,
-    "sentence": pl.String,
-    "ticker": pl.String,
-    "metric": pl.String,
-    "segment": pl.String,
-    "period_start": pl.Date,
-    "period_end": pl.Date,
-    "value": pl.Float64,
-    "low": pl.Float64,
-    "high": pl.Float64,
-    "unit": pl.String,
-    "currency": pl.String,
-    "value_usd": pl.Float64,
-    "precision_usd": pl.Float64,
-    "period_basis": pl.String,
-    "period_label": pl.String,
-    "forecast": pl.Boolean,
-    "published_at": pl.Datetime("us", "UTC"),
-    "note": pl.String,
-    "figure": pl.String,
-    "subject": pl.String,
-    "group_tickers": pl.String,
-    "confidence": pl.Float64,
-    "unresolved": pl.String,
-    "resolution": pl.String,
-}
+CLAIM_SCHEMA = NEWS_CLAIMS.columns
