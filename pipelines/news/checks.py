@@ -23,6 +23,7 @@ the marts ``marts.metric_quarterly`` and ``marts.segment_revenue``.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -36,6 +37,10 @@ _SLACK = timedelta(days=7)  # 52/53-week quarters end a few days off the month e
 
 CHECK_SCHEMA = CLAIM_CHECKS.columns
 
+# a figure stated by its own definition as capex including finance leases
+_INCLUDES_LEASES = re.compile(r"including[^.;]*finance[- ]leases?|含融资租赁|包括融资租赁", re.I)
+# the resolver's doubt about a period read in fiscal labels without the text saying so
+PERIOD_DOUBT = "period basis:"
 _GROUP_METRICS = {"capex", "revenue", "net_income", "operating_income"}
 _NOT_FILED = {
     "market_cap": "market value is a market price, not a filed figure",
@@ -341,25 +346,32 @@ def _check(claim: dict, filed: FiledValues) -> tuple:
     low = claim["low"] * rate if claim["low"] is not None else None
     high = claim["high"] * rate if claim["high"] is not None else None
     precision = claim["precision_usd"] or 0.0
+    doubts = [d for d in (claim.get("unresolved") or "").split("; ") if d]
+    if claim["ticker"] is not None and any(d.startswith(PERIOD_DOUBT) for d in doubts):
+        alt = _other_reading(claim, filed, found)
+        if alt is not None:
+            return _unverifiable(claim, claimed, _ambiguous_period(claim, found, alt))
+        # both readings of the period give the same filed value: nothing is ambiguous
+        doubts = [d for d in doubts if not d.startswith(PERIOD_DOUBT)]
     verdict, deviation = judge(claimed, low, high, precision, found.value)
     explanation = f"filed {_fmt(found.value)}: {found.source}"
-    filed_value = found.value
     if verdict != "match" and claim["ticker"] is not None:
-        other = _definitional(claim, filed, found, claimed, low, high, precision)
-        if other is not None:
-            explanation, alt = other
-            if alt is not None and claim.get("unresolved"):
-                # the text names no basis and the other reading of the period matches
-                verdict, filed_value = "match", alt.value
-                deviation = judge(claimed, low, high, precision, alt.value)[1]
-    if verdict != "match" and claim.get("unresolved"):
+        leases = _capex_with_leases(claim, filed, found, claimed, low, high, precision)
+        alt = _other_reading(claim, filed, found)
+        if leases is not None:
+            # the gap is a definition, not an error: a match when the sentence says so
+            verdict = "match" if _INCLUDES_LEASES.search(claim["sentence"] or "") else "close"
+            explanation = leases
+        elif alt is not None and judge(claimed, low, high, precision, alt.value)[0] == "match":
+            explanation = _other_reading_matches(claim, found, alt)
+    if verdict != "match" and doubts:
         explanation = (
-            f"not fully resolved ({claim['unresolved']}), so no {verdict} is claimed; {explanation}"
+            f"not fully resolved ({'; '.join(doubts)}), so no {verdict} is claimed; {explanation}"
         )
         verdict = "unverifiable"
     if claim["note"]:
         explanation = f"{explanation}. Claim read as: {claim['note']}"
-    return _row(claim, claimed, filed_value, deviation, verdict, explanation)
+    return _row(claim, claimed, found.value, deviation, verdict, explanation)
 
 
 def _not_checkable(claim: dict, filed: FiledValues, claimed) -> str | None:
@@ -373,6 +385,11 @@ def _not_checkable(claim: dict, filed: FiledValues, claimed) -> str | None:
         return _NOT_FILED[claim["metric"]]
     if "subject unresolved" in (claim.get("unresolved") or ""):
         return claim["unresolved"]
+    if claim["unit"] == "money" and claim["currency"] not in (None, "USD"):
+        return (
+            f"a {claim['currency']} amount: the filings report USD, and the figure depends on "
+            "the exchange rate the writer used"
+        )
     if claim["ticker"] is not None:
         loaded = filed.segment_tickers if claim["segment"] else filed.tickers
         if claim["ticker"] not in loaded:
@@ -406,51 +423,71 @@ def _group_filed(claim: dict, filed: FiledValues, start, end) -> Filed | str:
     return Filed(total, [], "sum over the group by calendar quarters: " + ", ".join(sources))
 
 
-def _definitional(
+def _capex_with_leases(
     claim, filed: FiledValues, found: Filed, claimed, low, high, precision
-) -> tuple[str, Filed | None] | None:
-    """(explanation, the other reading's filed value or None) when a known definitional
-    difference accounts for the gap, else None."""
+) -> str | None:
+    """An explanation when capex including finance-lease principal payments matches the claim."""
     ticker, metric = claim["ticker"], claim["metric"]
     start, end, basis = claim["period_start"], claim["period_end"], claim["period_basis"]
-    if metric == "capex" and not claim["segment"]:
-        leases = filed.sum(ticker, "finance_lease_principal_payments", start, end, basis)
-        if isinstance(leases, Filed):
-            total = found.value + leases.value
-            if judge(claimed, low, high, precision, total)[0] == "match":
-                return (
-                    f"definitional difference: the claim matches capex including finance-lease "
-                    f"principal payments ({_fmt(found.value)} purchases of property and "
-                    f"equipment + {_fmt(leases.value)} finance-lease principal = "
-                    f"{_fmt(total)}); filed capex alone is {_fmt(found.value)}: {found.source}",
-                    None,
-                )
-    # the other reading of the period: fiscal labels as calendar quarters, or the reverse
-    if found.labels and not claim["segment"]:
-        other = "calendar" if basis == "fiscal" else "fiscal"
-        if other == "calendar":
-            first, last = found.labels[0], found.labels[-1]
-            alt_start = _calendar_quarter_end(first[0], first[1]) - timedelta(days=89)
-            alt_start = alt_start.replace(day=1)
-            alt_end = _calendar_quarter_end(last[0], last[1])
-        else:
-            alt_start, alt_end = start, end
-        alt = _alt_filed(claim, filed, alt_start, alt_end, other, found)
-        differs = isinstance(alt, Filed) and abs(alt.value - found.value) > 1e-9 * abs(found.value)
-        if differs and judge(claimed, low, high, precision, alt.value)[0] == "match":
-            quarters = ", ".join(f"FY{y} Q{q}" for y, q in alt.labels)
-            reading = (
-                f"calendar reading, {ticker} fiscal {quarters}"
-                if other == "calendar"
-                else f"fiscal reading, calendar {quarters}"
-            )
-            return (
-                f"fiscal versus calendar period: read as {basis} "
-                f"({start} to {end}) the filed value is {_fmt(found.value)}; the claim "
-                f"matches the {reading}: {_fmt(alt.value)} ({alt.source})",
-                alt,
-            )
-    return None
+    if metric != "capex" or claim["segment"]:
+        return None
+    leases = filed.sum(ticker, "finance_lease_principal_payments", start, end, basis)
+    if isinstance(leases, str):
+        return None
+    total = found.value + leases.value
+    if judge(claimed, low, high, precision, total)[0] != "match":
+        return None
+    return (
+        f"definitional difference: the claim matches capex including finance-lease "
+        f"principal payments ({_fmt(found.value)} purchases of property and "
+        f"equipment + {_fmt(leases.value)} finance-lease principal = "
+        f"{_fmt(total)}); filed capex alone is {_fmt(found.value)}: {found.source}"
+    )
+
+
+def _other_reading(claim, filed: FiledValues, found: Filed) -> Filed | None:
+    """The filed value under the other reading of the period (fiscal labels read as calendar
+    quarters, or the reverse) when it differs from ``found``, else None."""
+    if not found.labels or claim["segment"]:
+        return None
+    start, end, basis = claim["period_start"], claim["period_end"], claim["period_basis"]
+    other = "calendar" if basis == "fiscal" else "fiscal"
+    if other == "calendar":
+        first, last = found.labels[0], found.labels[-1]
+        alt_start = _calendar_quarter_end(first[0], first[1]) - timedelta(days=89)
+        alt_start = alt_start.replace(day=1)
+        alt_end = _calendar_quarter_end(last[0], last[1])
+    else:
+        alt_start, alt_end = start, end
+    alt = _alt_filed(claim, filed, alt_start, alt_end, other, found)
+    if isinstance(alt, str) or abs(alt.value - found.value) <= 1e-9 * abs(found.value):
+        return None
+    return Filed(alt.value, alt.labels, alt.source)
+
+
+def _reading(claim, alt: Filed) -> str:
+    quarters = ", ".join(f"FY{y} Q{q}" for y, q in alt.labels)
+    if claim["period_basis"] == "fiscal":
+        return f"calendar reading, {claim['ticker']} fiscal {quarters}"
+    return f"fiscal reading, calendar {quarters}"
+
+
+def _other_reading_matches(claim, found: Filed, alt: Filed) -> str:
+    return (
+        f"fiscal versus calendar period: read as {claim['period_basis']} "
+        f"({claim['period_start']} to {claim['period_end']}) the filed value is "
+        f"{_fmt(found.value)}; the claim matches the {_reading(claim, alt)}: "
+        f"{_fmt(alt.value)} ({alt.source})"
+    )
+
+
+def _ambiguous_period(claim, found: Filed, alt: Filed) -> str:
+    return (
+        f"fiscal versus calendar period: the text names no basis, and the readings differ: "
+        f"read as {claim['period_basis']} ({claim['period_start']} to {claim['period_end']}) "
+        f"the filed value is {_fmt(found.value)} ({found.source}); the {_reading(claim, alt)} "
+        f"gives {_fmt(alt.value)} ({alt.source})"
+    )
 
 
 def _alt_filed(claim, filed: FiledValues, start, end, basis, found: Filed) -> Filed | str:

@@ -21,6 +21,7 @@ class Figure:
     currency: str | None
     precision: float
     change: bool
+    qualifier: str | None = None  # "more than", "nearly", "超过" ... as written
     metric: str | None = None
     segment: str | None = None
     ticker: str | None = None
@@ -58,4 +59,5 @@ class Figure:
             currency=row["currency"],
             precision=row["precision"],
             change=bool(row["change"]),
+            qualifier=row.get("qualifier"),
         )

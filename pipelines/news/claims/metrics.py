@@ -18,6 +18,9 @@ from pipelines.news.claims.vocabulary import (
 _FIGURE_THEN_WORD = re.compile(
     r"\s*(?:in|of|on|for|worth of)\s+(?:(?:its|the|total|quarterly|annual)\s+)*", re.IGNORECASE
 )
+_ELABORATION = re.compile(
+    r"(?:^|[,，]\s*|\s)(?:at|reaching|hitting|coming in at|to|达到了?|达|为|至)\s*$", re.IGNORECASE
+)
 _PARALLEL = re.compile(r"[^$\d]*?(?:,|，|、|;|；|and|和|而)\s*(?:while\s+)?", re.IGNORECASE)
 _SEGMENT_THEN_WORD = re.compile(r"\s*(?:from|at|of|in)\s+(?:the\s+)?")
 
@@ -59,6 +62,8 @@ class MetricWords:
         metric_words = [w for w in words if w.value != "segment"]
         segments = [w for w in words if w.value == "segment"]
         chosen = _word_of(fig, sentence, metric_words, earlier)
+        if chosen is None and _elaborates(fig, sentence, earlier):
+            return
         if chosen is None and earlier and fig.is_level_money:
             # "..., compared with $6.9 billion": the earlier figure's metric, a period before
             prev = next((f for f in reversed(earlier) if f.is_level_money and f.metric), None)
@@ -108,6 +113,19 @@ class MetricWords:
             )
 
 
+def _elaborates(fig: Figure, sentence: str, earlier: list[Figure]) -> bool:
+    """A figure giving the exact value of the bound before it ("topped $80 billion, at $81.5
+    billion", "passed $40 billion ..., reaching $43.2 billion") takes the bound's metric."""
+    prev = next((f for f in reversed(earlier) if f.metric), None)
+    if prev is None or (prev.low is None) == (prev.high is None) or fig.unit != prev.unit:
+        return False
+    if fig.change or not _ELABORATION.search(sentence[prev.end : fig.position]):
+        return False
+    fig.metric, fig.segment = prev.metric, prev.segment
+    fig.steps.append(f"metric: {prev.metric}, the exact value of the bound {prev.text!r}")
+    return True
+
+
 def _word_of(
     fig: Figure, sentence: str, metric_words: list[Mention], earlier: list[Figure]
 ) -> Mention | None:
@@ -137,8 +155,9 @@ def _segment_of(
     A segment named right before the metric word ("Google Cloud revenue", "数据中心业务收入"),
     right after it ("revenue from AWS"), between the metric word and the figure ("revenue rose
     14%, and Google Cloud grew 29%"), right after the figure ("$10.3 billion from Google
-    Cloud"), or, with no metric word, the nearest before the figure ("the cloud business
-    passed $5 billion"). A company named between the segment and the figure takes it back.
+    Cloud"), before a figure whose metric word follows it ("Family of Apps generated $162.4
+    billion of revenue"), or, with no metric word, the nearest before the figure ("the cloud
+    business passed $5 billion"). A company named between the segment and the figure takes it back.
     """
     found = None
     for s in segments:
@@ -148,7 +167,9 @@ def _segment_of(
                 sentence[word.end : s.start]
             )
             between = word.end <= s.start and s.end <= fig.position
-            if right_before or right_after or between:
+            # "Family of Apps generated $162.4 billion of revenue": the word follows the figure
+            owner = word.start >= fig.end and s.end <= fig.position
+            if right_before or right_after or between or owner:
                 found = s
         elif s.end <= fig.position:
             found = s

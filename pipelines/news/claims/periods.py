@@ -106,6 +106,11 @@ _PERIOD_TABLE = [
         r"|(?<![0-9])(?P<y2>(?:19|20)\d{2})(?='s)",
         "en_year",
     ),
+    # a full year named without its number: the latest one ended (as quarters are)
+    (
+        r"full[- ]year|for the (?:full )?(?:fiscal )?year|全年|全财年|整个财年",
+        "full_year",
+    ),
 ]
 _PERIOD_PATTERNS = [(re.compile(p, re.IGNORECASE), kind) for p, kind in _PERIOD_TABLE]
 
@@ -184,6 +189,8 @@ def _spec(m: re.Match, kind: str) -> PeriodSpec | None:
         return PeriodSpec(s, e, unit, relative=rel)
     if kind == "en_year":
         return PeriodSpec(s, e, "year", year=_year(g.get("y1") or g.get("y2")))
+    if kind == "full_year":
+        return PeriodSpec(s, e, "year")
     return None
 
 
@@ -248,6 +255,8 @@ def resolve_period(
     else:  # year
         if spec.year is not None:
             y = spec.year
+        elif spec.relative is None:
+            y = pick([(y, 1, 4) for y in years])[0]
         elif spec.relative == 0:
             y = this_year
         elif spec.relative == 1:

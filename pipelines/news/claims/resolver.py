@@ -20,11 +20,14 @@ from pipelines.news.claims.fx import convert_to_usd
 from pipelines.news.claims.metrics import MetricWords
 from pipelines.news.claims.periods import PeriodSpec, find_periods, resolve_period, shift_period
 from pipelines.news.claims.schema import CLAIM_SCHEMA
-from pipelines.news.claims.subjects import resolve_company
+from pipelines.news.claims.subjects import pair_respectively, resolve_company
 from pipelines.news.claims.vocabulary import (
+    CLAUSE_END,
     COMPARE_CUE,
     FORECAST_CUE,
     MONEY_METRICS,
+    NEARLY,
+    NEARLY_FLOOR,
     QOQ_CUE,
     UNNAMED_SEGMENT,
     CompanyFinder,
@@ -112,8 +115,10 @@ class ClaimResolver:
         """Resolve the figures of one sentence, then move the focus."""
         own_specs = [p for p in specs if p.kind != "comparative"]
         groups = self.groups.find(sentence)
+        paired = pair_respectively(rows, sentence, mentions)
         for i, fig in enumerate(rows):
-            resolve_company(fig, sentence, mentions, focus.company, groups)
+            if i not in paired:
+                resolve_company(fig, sentence, mentions, focus.company, groups)
             self.words.resolve(fig, sentence, rows[:i], rows[i + 1 :], mentions)
         for i, fig in enumerate(rows):
             if fig.metric is None:
@@ -158,7 +163,7 @@ class ClaimResolver:
                 f"fiscal reading: {fig.ticker} {period.label} "
                 f"({period.start} to {period.end}); the text names no basis"
             )
-            fig.doubt(f"period: {fig.ticker}'s fiscal or calendar {period.label}", 0.7)
+            fig.doubt(f"period basis: {fig.ticker}'s fiscal or calendar {period.label}", 0.7)
 
 
 def _period_spec(
@@ -181,6 +186,8 @@ def _period_spec(
         lo, hi = sorted((spec.start, fig.position))
         if fig.is_level_money and any(lo < p < hi for p in others):
             continue
+        if spec.start >= fig.end and CLAUSE_END.search(sentence, fig.end, spec.start):
+            continue  # "…增长73%；全年营收…": the next clause's period
         if (
             spec.kind == "comparative"
             and spec.start >= fig.end
@@ -250,6 +257,9 @@ def _claim(
     if fig.aggregate or fig.group:
         members = ", ".join(fig.aggregate or []) or "not named"
         notes.append(f"figure for several companies together: {members}")
+    low = fig.low
+    if fig.qualifier in NEARLY and fig.high is not None and fig.low is None:
+        low = fig.high * NEARLY_FLOOR  # "nearly $100 billion" is not $60 billion
     if fig.low is not None or fig.high is not None:
         fig.steps.append(
             "bound: "
@@ -267,7 +277,7 @@ def _claim(
         "period_start": period.start if period else None,
         "period_end": period.end if period else None,
         "value": fig.value,
-        "low": fig.low,
+        "low": low,
         "high": fig.high,
         "unit": value_unit,
         "currency": currency,

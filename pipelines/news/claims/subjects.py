@@ -8,7 +8,9 @@ from pipelines.news.claims.figure import Figure
 from pipelines.news.claims.vocabulary import (
     AGGREGATE_CUE,
     CLAUSE_BREAK,
+    CLAUSE_END,
     LIST_GAP,
+    RESPECTIVELY,
     Group,
     Mention,
 )
@@ -51,8 +53,9 @@ def resolve_company(
         sentence[min(chosen.end, fig.position) : fig.end]
         + re.split(r"[;；,，。]", sentence[fig.end : fig.end + 20])[0]
     )
-    if len(tickers) > 1 or (AGGREGATE_CUE.search(near) and len(distinct) > 1):
-        fig.aggregate = sorted(set(tickers) | distinct)
+    clause = [m.value for m in before if not CLAUSE_END.search(sentence[m.end : fig.position])]
+    if len(tickers) > 1 or (AGGREGATE_CUE.search(near) and len(set(clause)) > 1):
+        fig.aggregate = sorted(set(tickers) if len(tickers) > 1 else set(clause))
         fig.group_exact = True
         fig.ticker = None
         fig.steps.append("subject: the companies listed together, " + ", ".join(fig.aggregate))
@@ -68,6 +71,31 @@ def resolve_company(
                 f"{chosen.value} is paired with the figure by position only",
                 0.5,
             )
+
+
+def pair_respectively(rows: list[Figure], sentence: str, mentions: list[Mention]) -> set[int]:
+    """Pair a list of companies with as many figures after it when the sentence says
+    "respectively" / "分别" ("Apple and Alphabet reported $36.3 billion and $26.5 billion,
+    respectively"); returns the indices of the figures paired."""
+    cue = RESPECTIVELY.search(sentence)
+    if cue is None or len(mentions) < 2:
+        return set()
+    for end in range(len(mentions) - 1, 0, -1):
+        listed = _listed(mentions[end], mentions[: end + 1], [], sentence)[::-1]
+        tickers = [m.value for m in listed]
+        if len(listed) < 2 or len(set(tickers)) != len(tickers):
+            continue
+        nearest = mentions[end + 1].start if end + 1 < len(mentions) else len(sentence)
+        following = [
+            i for i, f in enumerate(rows) if listed[-1].end <= f.position < min(cue.end(), nearest)
+        ]
+        if len(following) != len(listed):
+            continue
+        for i, mention in zip(following, listed, strict=True):
+            rows[i].ticker = mention.value
+            rows[i].steps.append(f"company: {mention.value}, paired by 'respectively'")
+        return set(following)
+    return set()
 
 
 def _listed(chosen: Mention, before: list[Mention], after: list[Mention], sentence: str):

@@ -166,6 +166,12 @@ AGGREGATE_CUE = re.compile(
 )
 # a clause boundary between a company's name and a figure: the name may not own the figure
 CLAUSE_BREAK = re.compile(r"[,;，；、:：]|\b(?:while|but|whereas|although|as)\b|而|但")
+# "nearly X" is at most X and not far below it: within NEARLY_FLOOR of it
+NEARLY = {"nearly", "almost", "close to", "just under", "将近", "接近", "近"}
+NEARLY_FLOOR = 0.9
+RESPECTIVELY = re.compile(r"\brespectively\b|分别", re.IGNORECASE)
+# the end of a clause: names before it own no figure after it
+CLAUSE_END = re.compile(r"[;；。]")
 # a segment spoken of without its name: its figures are no company totals
 UNNAMED_SEGMENT = re.compile(
     r"\b(?:the|this|that) (?:segment|unit|division|business(?:es)?)\b|该业务|该部门|这项业务"
