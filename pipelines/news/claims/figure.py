@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.news.claims.periods import Period
+from pipelines.news.claims.periods import Period, PeriodSpec
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Figure:
     aggregate: list[str] | None = None
     group: str | None = None  # the group phrase ("the Magnificent Seven") when it is the subject
     group_exact: bool = False  # whether the aggregate's members are certain
+    spec: PeriodSpec | None = None  # the period phrase taken (none for a comparative)
     period: Period | None = None
     forecast: bool = False
     notes: list[str] = field(default_factory=list)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from pipelines.news.claims.calendar import CALENDAR_YEAR, FiscalCalendar
@@ -52,10 +52,10 @@ _PERIOD_TABLE = [
         "comparative_quarter",
     ),
     (r"(?P<fy1>\d{2,4})\s*财年\s*第?(?P<q1>[一二三四1-4])\s*(?:财季|季度)", "zh_fq"),
-    (r"(?P<y1>\d{4})\s*年\s*第?(?P<q1>[一二三四1-4])\s*季度", "zh_q"),
+    (r"(?P<y1>\d{4})\s*(?:自然)?年\s*第?(?P<q1>[一二三四1-4])\s*季度", "zh_q"),
     (r"第?(?P<q1>[一二三四1-4])\s*财季", "zh_fq_noyear"),
     (r"第(?P<q1>[一二三四1-4])季度|(?P<q2>[一二三四])季度", "zh_q_noyear"),
-    (r"(?P<fy1>\d{4})\s*财年|(?P<fy2>\d{4})\s*财政年度", "zh_fy"),
+    (r"(?P<fy1>\d{4})\s*财年(?:全年)?|(?P<fy2>\d{4})\s*财政年度", "zh_fy"),
     (r"(?P<y1>\d{4})\s*(?:年|全年)(?!\d)", "zh_y"),
     (r"上半年|下半年", "zh_half"),
     (r"前三(?:个)?季度", "zh_9m"),
@@ -96,23 +96,31 @@ _PERIOD_TABLE = [
         "en_fy",
     ),
     (
-        r"(?:this|the current) (?P<u>quarter|year)|(?:the )?(?P<u2>quarter)(?![- ]?(?:of|ended))",
+        r"(?:this|the current) (?P<u>quarter|year)"
+        r"|(?:the )?(?P<u2>quarter)(?!ly|[- ]?(?:of|ended))",
         "en_this",
     ),
     (r"(?:last|past) (?P<u>quarter|year)", "en_last"),
     (r"next (?P<u>quarter|year)", "en_next"),
     (
         r"(?:in|for|during|of|throughout|full[- ]year)\s+(?P<y1>(?:19|20)\d{2})(?![0-9])"
-        r"|(?<![0-9])(?P<y2>(?:19|20)\d{2})(?='s)",
+        r"|(?<![0-9])(?P<y2>(?:19|20)\d{2})(?='s)"
+        # "Meta's 2024 revenue", "the 2024 numbers"
+        r"|(?<![0-9$.,])(?P<y3>(?:19|20)\d{2})(?=\s+(?:full[- ]year\s+)?(?:revenues?|sales|"
+        r"capex|capital|net income|operating|profits?|earnings|results|numbers|spending)\b)",
         "en_year",
     ),
     # a full year named without its number: the latest one ended (as quarters are)
     (
-        r"full[- ]year|for the (?:full )?(?:fiscal )?year|全年|全财年|整个财年",
+        r"full[- ]year|for the (?:full )?(?:fiscal )?year|(?:its|their|the) (?:latest )?fiscal year"
+        r"|全年|全财年|整个财年",
         "full_year",
     ),
 ]
 _PERIOD_PATTERNS = [(re.compile(p, re.IGNORECASE), kind) for p, kind in _PERIOD_TABLE]
+
+
+_FISCAL_BEFORE = re.compile(r"(?:fiscal|FY)\s*$", re.IGNORECASE)
 
 
 def find_periods(sentence: str) -> list[PeriodSpec]:
@@ -124,6 +132,12 @@ def find_periods(sentence: str) -> list[PeriodSpec]:
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             spec = _spec(m, kind)
+            if (
+                spec is not None
+                and spec.basis is None
+                and _FISCAL_BEFORE.search(sentence, max(0, m.start() - 8), m.start())
+            ):
+                spec = replace(spec, basis="fiscal")  # "fiscal Q1 2025"
             if spec is not None:
                 specs.append(spec)
                 taken.append((m.start(), m.end()))
@@ -135,7 +149,7 @@ def _spec(m: re.Match, kind: str) -> PeriodSpec | None:
     s, e = m.start(), m.end()
     text = m.group(0).lower()
     fiscal = "fiscal" if re.search(r"fiscal|fy|财", text) else None
-    basis = "calendar" if "calendar" in text else fiscal
+    basis = "calendar" if "calendar" in text or "自然" in text else fiscal
     if kind == "comparative_year":
         return PeriodSpec(s, e, "comparative", shift="year")
     if kind == "comparative_quarter":
@@ -188,9 +202,9 @@ def _spec(m: re.Match, kind: str) -> PeriodSpec | None:
         rel = {"en_this": 0, "en_last": -1, "en_next": 1}[kind]
         return PeriodSpec(s, e, unit, relative=rel)
     if kind == "en_year":
-        return PeriodSpec(s, e, "year", year=_year(g.get("y1") or g.get("y2")))
+        return PeriodSpec(s, e, "year", year=_year(g.get("y1") or g.get("y2") or g.get("y3")))
     if kind == "full_year":
-        return PeriodSpec(s, e, "year")
+        return PeriodSpec(s, e, "year", basis=fiscal)
     return None
 
 

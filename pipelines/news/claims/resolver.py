@@ -8,6 +8,7 @@ sentence to the next, and writes the claim rows.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +23,7 @@ from pipelines.news.claims.periods import PeriodSpec, find_periods, resolve_peri
 from pipelines.news.claims.schema import CLAIM_SCHEMA
 from pipelines.news.claims.subjects import pair_respectively, resolve_company
 from pipelines.news.claims.vocabulary import (
+    CLAUSE_BREAK,
     CLAUSE_END,
     COMPARE_CUE,
     FORECAST_CUE,
@@ -37,6 +39,9 @@ from pipelines.news.claims.vocabulary import (
     load_segments,
     word_regex,
 )
+
+_NEW_CLAUSE = re.compile(r"\b(?:while|whereas|but)\b|而|但|;|；", re.IGNORECASE)
+_FROM_FIGURE = re.compile(r"(?:(?:up|down)\s+)?from\s", re.IGNORECASE)
 
 
 @dataclass
@@ -133,6 +138,7 @@ class ClaimResolver:
                 continue
             base = own_specs[0] if own_specs else focus.spec
             spec, comparative = _period_spec(fig, sentence, specs, rows, i, base)
+            fig.spec = spec if not comparative else None
             if spec is not None and not own_specs and spec is focus.spec:
                 fig.confidence *= 0.9
                 fig.steps.append("period: the one an earlier sentence named")
@@ -158,7 +164,7 @@ class ClaimResolver:
         if period.end > published:
             fig.forecast = True
         fig.steps.append(f"period: {period.label}, {period.start} to {period.end}")
-        if not cal.is_calendar and spec.basis is None and fig.ticker:
+        if not cal.is_calendar and spec.basis is None and spec.year is not None and fig.ticker:
             fig.notes.append(
                 f"fiscal reading: {fig.ticker} {period.label} "
                 f"({period.start} to {period.end}); the text names no basis"
@@ -175,29 +181,12 @@ def _period_spec(
     base: PeriodSpec | None,
 ) -> tuple[PeriodSpec | None, str | None]:
     """(spec, comparative shift or None) for figure ``i`` of a sentence: the nearest period
-    phrase with no other level of money between, else ``base`` (the sentence's or the
-    article's)."""
-    others = [r.position for j, r in enumerate(rows) if j != i and r.is_level_money]
-    if fig.text.lower().startswith("from "):
+    phrase it may take, else the period of the figure before it in the sentence, else ``base``
+    (the sentence's or the article's)."""
+    if _FROM_FIGURE.match(fig.text):  # "up from $13.5 billion a year earlier"
         shift = "quarter" if QOQ_CUE.search(sentence) else "year"
         return base, shift
-    usable = []
-    for spec in specs:
-        lo, hi = sorted((spec.start, fig.position))
-        if fig.is_level_money and any(lo < p < hi for p in others):
-            continue
-        if spec.start >= fig.end and CLAUSE_END.search(sentence, fig.end, spec.start):
-            continue  # "…增长73%；全年营收…": the next clause's period
-        if (
-            spec.kind == "comparative"
-            and spec.start >= fig.end
-            and any(p >= spec.end for p in others)
-        ):
-            continue  # "…132亿美元，较去年同期的69亿美元": the phrase is the later figure's
-        distance = spec.start - fig.end if spec.start >= fig.end else fig.position - spec.end
-        usable.append((distance, spec))
-    if fig.change:
-        usable = [u for u in usable if u[1].kind != "comparative"]
+    usable = _usable_specs(fig, sentence, specs, rows, i)
     if "comparison with the figure before it" in fig.notes and not any(
         u[1].kind == "comparative" for u in usable
     ):
@@ -211,7 +200,51 @@ def _period_spec(
                 fig.doubt(f"period: is {sentence[spec.start : spec.end]!r} this figure's?", 0.5)
             return base, spec.shift
         return spec, None
+    previous = next((r for r in reversed(rows[:i]) if r.spec is not None), None)
+    if previous is not None:  # "营收940.4亿美元，净利润234.3亿美元": the same period
+        return previous.spec, None
     return base, None
+
+
+def _usable_specs(
+    fig: Figure, sentence: str, specs: list[PeriodSpec], rows: list[Figure], i: int
+) -> list[tuple[int, PeriodSpec]]:
+    """(distance, spec) of the period phrases figure ``i`` may take: none across another level
+    of money, none in the next clause, no comparative phrase that belongs to another figure."""
+    others = [r.position for j, r in enumerate(rows) if j != i and r.is_level_money]
+    usable = []
+    for spec in specs:
+        lo, hi = sorted((spec.start, fig.position))
+        if fig.is_level_money and any(lo < p < hi for p in others):
+            continue
+        if spec.start >= fig.end and CLAUSE_END.search(sentence, fig.end, spec.start):
+            continue  # "…增长73%；全年营收…": the next clause's period
+        if spec.kind == "comparative" and _belongs_elsewhere(spec, fig, sentence, rows, i):
+            continue
+        distance = spec.start - fig.end if spec.start >= fig.end else fig.position - spec.end
+        usable.append((distance, spec))
+    if fig.change:
+        usable = [u for u in usable if u[1].kind != "comparative"]
+    return usable
+
+
+def _belongs_elsewhere(
+    spec: PeriodSpec, fig: Figure, sentence: str, rows: list[Figure], i: int
+) -> bool:
+    """Whether a comparative phrase is another figure's: "…132亿美元，较去年同期的69亿美元"
+    (a level of money after it), "up 4% from the December quarter a year earlier, and net
+    income of $36.3 billion" (a figure before it in its clause)."""
+    if spec.start >= fig.end:
+        return any(
+            r.is_level_money and r.position >= spec.end for j, r in enumerate(rows) if j != i
+        )
+    if _NEW_CLAUSE.search(sentence, spec.end, fig.position):
+        return True  # "... a year earlier, while operating income reached $129.0 billion"
+    return any(
+        j != i and r.end <= spec.start and not CLAUSE_BREAK.search(sentence, r.end, spec.start)
+        for j, r in enumerate(rows)
+        if r.position < fig.position
+    )
 
 
 def _exact_figures_win(rows: list[Figure]) -> list[Figure]:
