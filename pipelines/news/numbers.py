@@ -323,9 +323,12 @@ def _values(g: pl.DataFrame) -> pl.DataFrame:
     v1, neg1, dec1 = _num_parts(pl.col("num1"), exp1)
     v2, neg2, dec2 = _num_parts(num2, exp2)
     dir_word = _lower_ws(pl.col("dir"))
-    falling = dir_word.is_in(list(_NEG_DIR_SET)).fill_null(False) | _lower_ws(pl.col("sdir")).is_in(
-        list(_NEG_SUFFIX_SET)
-    ).fill_null(False)
+    # "up from $13.5 billion", "rose from $74.6 billion to $84.7 billion": levels, not changes
+    level_from = pl.col("frm").is_not_null()
+    falling = ~level_from & (
+        dir_word.is_in(list(_NEG_DIR_SET)).fill_null(False)
+        | _lower_ws(pl.col("sdir")).is_in(list(_NEG_SUFFIX_SET)).fill_null(False)
+    )
     return g.with_columns(
         currency=currency,
         unit=(
@@ -343,7 +346,7 @@ def _values(g: pl.DataFrame) -> pl.DataFrame:
         scale2=pl.lit(10.0).pow(exp2),
         prec1=pl.lit(0.5) * pl.lit(10.0).pow(exp1 - dec1),
         prec2=pl.lit(0.5) * pl.lit(10.0).pow(exp2 - dec2),
-        change=pl.col("dir").is_not_null() | pl.col("sdir").is_not_null(),
+        change=~level_from & (pl.col("dir").is_not_null() | pl.col("sdir").is_not_null()),
         from_to=pl.col("frm").is_not_null() & pl.col("f2").is_not_null(),
         qual_word=_lower_ws(pl.coalesce(pl.col("qual"), pl.col("qsuf"))),
         has_marker=(

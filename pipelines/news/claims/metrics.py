@@ -21,6 +21,7 @@ _FIGURE_THEN_WORD = re.compile(
 _ELABORATION = re.compile(
     r"(?:^|[,，]\s*|\s)(?:at|reaching|hitting|coming in at|to|达到了?|达|为|至)\s*$", re.IGNORECASE
 )
+_FIGURE_LIST = re.compile(r"\s*(?:,|，|、|and|和|与|及)\s*", re.IGNORECASE)
 _PARALLEL = re.compile(r"[^$\d]*?(?:,|，|、|;|；|and|和|而)\s*(?:while\s+)?", re.IGNORECASE)
 _SEGMENT_THEN_WORD = re.compile(r"\s*(?:from|at|of|in)\s+(?:the\s+)?")
 
@@ -30,7 +31,7 @@ class MetricWords:
 
     def __init__(
         self,
-        metric_words: list[tuple[re.Pattern, str]],
+        metric_words: list[tuple[re.Pattern, str, bool]],
         segment_re: Mapping[str, tuple[re.Pattern, dict[str, str]]],
     ):
         self.metric_words = metric_words
@@ -39,10 +40,10 @@ class MetricWords:
     def mentions(self, sentence: str, ticker: str | None) -> list[Mention]:
         """Metric words (earlier seed metrics win overlaps) and ``ticker``'s segment names."""
         found: list[Mention] = []
-        for pattern, metric in self.metric_words:
+        for pattern, metric, sure in self.metric_words:
             for m in pattern.finditer(sentence):
                 if not any(m.start() < x.end and x.start < m.end() for x in found):
-                    found.append(Mention(m.start(), m.end(), metric))
+                    found.append(Mention(m.start(), m.end(), metric, sure=sure))
         if ticker in self.segment_re:
             regex, names = self.segment_re[ticker]
             for m in regex.finditer(sentence):
@@ -62,29 +63,8 @@ class MetricWords:
         metric_words = [w for w in words if w.value != "segment"]
         segments = [w for w in words if w.value == "segment"]
         chosen = _word_of(fig, sentence, metric_words, earlier)
-        if chosen is None and _elaborates(fig, sentence, earlier):
+        if chosen is None and _inherits(fig, sentence, earlier, companies or []):
             return
-        if chosen is None and earlier and fig.is_level_money:
-            # "..., compared with $6.9 billion": the earlier figure's metric, a period before
-            prev = next((f for f in reversed(earlier) if f.is_level_money and f.metric), None)
-            if prev is not None and COMPARE_CUE.search(sentence[prev.end : fig.position]):
-                fig.metric, fig.segment = prev.metric, prev.segment
-                fig.notes.append("comparison with the figure before it")
-                fig.steps.append("metric: that of the figure it is compared with")
-                return
-        if chosen is None and earlier and fig.is_level_money:
-            prev = next((f for f in reversed(earlier) if f.is_level_money and f.metric), None)
-            gap = sentence[prev.end : fig.position] if prev else ""
-            if prev is not None and any(
-                _PARALLEL.fullmatch(gap[: c.start - prev.end])
-                and not gap[c.end - prev.end :].strip()
-                for c in companies or []
-                if prev.end <= c.start and c.end <= fig.position
-            ):
-                # "Amazon spent $83.0 billion on capex, Alphabet $52.5 billion"
-                fig.metric, fig.segment = prev.metric, None
-                fig.steps.append(f"metric: {prev.metric}, that of the parallel figure before")
-                return
         segment = _segment_of(fig, chosen, sentence, segments, companies or [])
         if chosen is None and segment is not None:
             chosen = Mention(segment.start, segment.end, "revenue")
@@ -106,11 +86,44 @@ class MetricWords:
             return
         fig.metric = metric
         fig.steps.append(f"metric: {metric}, from {sentence[chosen.start : chosen.end]!r}")
+        if not chosen.sure:
+            fig.doubt(f"metric: {sentence[chosen.start : chosen.end]!r} read as {metric}", 0.6)
         if segment is not None:
             fig.segment = segment.segment
             fig.steps.append(
                 f"segment: {segment.segment}, from {sentence[segment.start : segment.end]!r}"
             )
+
+
+def _inherits(fig: Figure, sentence: str, earlier: list[Figure], companies: list[Mention]) -> bool:
+    """A figure with no metric word of its own that takes the metric of a figure before it:
+    the exact value of a bound, a comparison, a parallel figure of another company, the next
+    figure of a list. Returns whether it did."""
+    if _elaborates(fig, sentence, earlier):
+        return True
+    prev = next((f for f in reversed(earlier) if f.is_level_money and f.metric), None)
+    if prev is None or not fig.is_level_money:
+        return False
+    gap = sentence[prev.end : fig.position]
+    if COMPARE_CUE.search(sentence[prev.end : fig.end]):
+        # "..., compared with $6.9 billion": the earlier figure's metric, a period before
+        fig.metric, fig.segment = prev.metric, prev.segment
+        fig.notes.append("comparison with the figure before it")
+        fig.steps.append("metric: that of the figure it is compared with")
+        return True
+    parallel = any(
+        _PARALLEL.fullmatch(gap[: c.start - prev.end]) and not gap[c.end - prev.end :].strip()
+        for c in companies
+        if prev.end <= c.start and c.end <= fig.position
+    )
+    listed = earlier[-1] is prev and _FIGURE_LIST.fullmatch(gap)
+    if parallel or listed:
+        # "Amazon spent $83.0 billion on capex, Alphabet $52.5 billion"; "$36.3 billion and
+        # $26.5 billion, respectively"
+        fig.metric, fig.segment = prev.metric, None if parallel else prev.segment
+        fig.steps.append(f"metric: {prev.metric}, that of the figure listed before")
+        return True
+    return False
 
 
 def _elaborates(fig: Figure, sentence: str, earlier: list[Figure]) -> bool:

@@ -40,6 +40,9 @@ from pipelines.news.claims.vocabulary import (
     word_regex,
 )
 
+# a forecast cue reaches no further than its clause ("it expects $75 billion in 2025, ...
+# after spending $52.5 billion in 2024")
+_FORECAST_STOP = re.compile(r"[;；]|[,，]\s*(?:after|while|but|whereas)\b|而|但", re.IGNORECASE)
 _NEW_CLAUSE = re.compile(r"\b(?:while|whereas|but)\b|而|但|;|；", re.IGNORECASE)
 _FROM_FIGURE = re.compile(r"(?:(?:up|down)\s+)?from\s", re.IGNORECASE)
 
@@ -132,7 +135,9 @@ class ClaimResolver:
                 fig.doubt(
                     "subject unresolved: a segment or business the sentence does not name", 0.3
                 )
-            fig.forecast = FORECAST_CUE.search(sentence, 0, fig.position) is not None
+            clause = [m.end() for m in _FORECAST_STOP.finditer(sentence, 0, fig.position)]
+            start = clause[-1] if clause else 0
+            fig.forecast = FORECAST_CUE.search(sentence, start, fig.position) is not None
             if published is None:
                 fig.notes.append("publication date unknown: period not resolved")
                 continue
@@ -236,7 +241,9 @@ def _belongs_elsewhere(
     income of $36.3 billion" (a figure before it in its clause)."""
     if spec.start >= fig.end:
         return any(
-            r.is_level_money and r.position >= spec.end for j, r in enumerate(rows) if j != i
+            (r.is_level_money and r.position >= spec.end) or fig.end <= r.position < spec.start
+            for j, r in enumerate(rows)
+            if j != i
         )
     if _NEW_CLAUSE.search(sentence, spec.end, fig.position):
         return True  # "... a year earlier, while operating income reached $129.0 billion"

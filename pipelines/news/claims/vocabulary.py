@@ -29,6 +29,7 @@ class Mention:
     end: int
     value: str  # ticker, or metric name
     segment: str | None = None
+    sure: bool = True  # False: a word that usually, not always, names the metric ("spent")
 
 
 def word_regex(words: Iterable[str], ignore_case: bool) -> re.Pattern:
@@ -81,13 +82,14 @@ class CompanyFinder:
         return sorted(found, key=lambda x: x.start)
 
 
-def load_metric_words() -> list[tuple[re.Pattern, str]]:
-    """(pattern, metric) of ``news_metric_words.csv``: a metric's rows joined in file order,
-    metrics in the order they first appear (an earlier metric's word wins an overlap)."""
-    by_metric: dict[str, list[str]] = {}
+def load_metric_words() -> list[tuple[re.Pattern, str, bool]]:
+    """(pattern, metric, sure) of ``news_metric_words.csv``: a metric's rows joined in file
+    order (sure and unsure words apart), metrics in the order they first appear (an earlier
+    metric's word wins an overlap)."""
+    grouped: dict[tuple[str, bool], list[str]] = {}
     for row in seed_rows("news_metric_words.csv"):
-        by_metric.setdefault(row["metric"], []).append(row["pattern"])
-    return [(re.compile("|".join(p), re.IGNORECASE), m) for m, p in by_metric.items()]
+        grouped.setdefault((row["metric"], row["sure"] != "no"), []).append(row["pattern"])
+    return [(re.compile("|".join(p), re.IGNORECASE), m, sure) for (m, sure), p in grouped.items()]
 
 
 @dataclass(frozen=True)
