@@ -36,6 +36,7 @@ import re
 import polars as pl
 
 from pipelines.core.tables import NEWS_NUMBERS
+from pipelines.news.number_words import word_figures
 
 # --- vocabulary -----------------------------------------------------------------------------
 
@@ -215,6 +216,8 @@ FIGURE_PATTERN = (
     rf"(?:\s+(?P<sdir>{_alt(_NEG_SUFFIX)}|{_alt(_POS_SUFFIX)}))?"
 )
 
+# a cheap test for sentences that may hold a number in words
+_WORD_HINT = r"(?i)illion|亿|万|doubled|倍|翻"
 _NEG_DIR_SET = {w.lower() for w in _NEG_DIR.split("|")}
 _LOWER_QUALS = {w.lower() for w in _QUALIFIERS["lower"].split("|")}
 _UPPER_QUALS = {w.lower() for w in _QUALIFIERS["upper"].split("|")}
@@ -259,13 +262,32 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
     """
     if sentences.height == 0:
         return pl.DataFrame(schema=NUMBER_SCHEMA)
+    words = _word_rows(sentences)
     found = _matches(sentences)
     if found.height == 0:
-        return pl.DataFrame(schema=NUMBER_SCHEMA)
+        return words
     g = _split_from_to(_values(_parts(found)))
     out = _bounds(g).sort("article_id", "sentence_no", "match_no")
     out = out.with_columns(position=_positions(out))
-    return out.select(list(NUMBER_SCHEMA)).cast(NUMBER_SCHEMA)  # type: ignore[arg-type]
+    out = out.select(list(NUMBER_SCHEMA)).cast(NUMBER_SCHEMA)  # type: ignore[arg-type]
+    if words.height == 0:
+        return out
+    return pl.concat([out, words]).sort(
+        "article_id", "sentence_no", "position", maintain_order=True
+    )
+
+
+def _word_rows(sentences: pl.DataFrame) -> pl.DataFrame:
+    """Figures written in words (:mod:`pipelines.news.number_words`), in the same columns."""
+    candidates = sentences.filter(pl.col("sentence").str.contains(_WORD_HINT))
+    rows = [
+        {"article_id": article_id, "sentence_no": no, "sentence": sentence, **row}
+        for article_id, no, sentence in candidates.select(
+            "article_id", "sentence_no", "sentence"
+        ).iter_rows()
+        for row in word_figures(sentence)
+    ]
+    return pl.DataFrame(rows, schema=NUMBER_SCHEMA).select(list(NUMBER_SCHEMA))
 
 
 def _matches(sentences: pl.DataFrame) -> pl.DataFrame:
