@@ -180,9 +180,10 @@ def _segment_of(
                 sentence[word.end : s.start]
             )
             between = word.end <= s.start and s.end <= fig.position
+            inside = s.start <= word.start and word.end <= s.end  # "automotive revenues"
             # "Family of Apps generated $162.4 billion of revenue": the word follows the figure
             owner = word.start >= fig.end and s.end <= fig.position
-            if right_before or right_after or between or owner:
+            if right_before or right_after or between or owner or inside:
                 found = s
         elif s.end <= fig.position:
             found = s

@@ -49,10 +49,12 @@ _FROM_FIGURE = re.compile(r"(?:(?:up|down)\s+)?from\s", re.IGNORECASE)
 
 @dataclass
 class _Focus:
-    """What an article is about so far: the company and period sentences without one take."""
+    """What an article is about so far: the company, period and segment that sentences without
+    one take."""
 
     company: str | None
     spec: PeriodSpec | None
+    segment: tuple[str | None, str] | None = None
 
 
 class ClaimResolver:
@@ -68,6 +70,11 @@ class ClaimResolver:
         self.companies = companies or CompanyFinder.from_seed()
         self.groups = GroupFinder.from_seed()
         self.segments = dict(segments if segments is not None else load_segments())
+        # segment name → the companies that have a segment of that name
+        self.segment_owners: dict[str, set[str]] = {}
+        for ticker, pairs in self.segments.items():
+            for alias, _ in pairs:
+                self.segment_owners.setdefault(alias.lower(), set()).add(ticker)
         self.words = MetricWords(
             load_metric_words(),
             {
@@ -127,14 +134,14 @@ class ClaimResolver:
         for i, fig in enumerate(rows):
             if i not in paired:
                 resolve_company(fig, sentence, mentions, focus.company, groups)
+            if fig.ticker is None and not fig.aggregate and not fig.group:
+                self._company_of_segment(fig, sentence)
             self.words.resolve(fig, sentence, rows[:i], rows[i + 1 :], mentions)
         for i, fig in enumerate(rows):
             if fig.metric is None:
                 continue
             if fig.segment is None and UNNAMED_SEGMENT.search(sentence, 0, fig.position):
-                fig.doubt(
-                    "subject unresolved: a segment or business the sentence does not name", 0.3
-                )
+                _unnamed_segment(fig, focus)
             clause = [m.end() for m in _FORECAST_STOP.finditer(sentence, 0, fig.position)]
             start = clause[-1] if clause else 0
             fig.forecast = FORECAST_CUE.search(sentence, start, fig.position) is not None
@@ -151,11 +158,30 @@ class ClaimResolver:
                 fig.notes.append("no period named in the article")
                 continue
             self._period(fig, spec, comparative, published)
-        # the focus moves to a company named alone in this sentence
+        # the focus moves to a company named alone in this sentence, and its segment
         if mentions and len({m.value for m in mentions}) == 1:
+            if focus.company != mentions[0].value:
+                focus.segment = None
             focus.company = mentions[0].value
+        named = {w.segment for w in self.words.mentions(sentence, focus.company) if w.segment}
+        if len(named) == 1:
+            focus.segment = (focus.company, named.pop())
         if own_specs:
             focus.spec = own_specs[0]
+
+    def _company_of_segment(self, fig: Figure, sentence: str) -> None:
+        """No company named anywhere: a segment name only one company has tells whose it is
+        ("Total automotive revenues were $19.9 billion": Tesla's)."""
+        owners = {
+            ticker
+            for ticker, (regex, names) in self.words.segment_re.items()
+            for m in regex.finditer(sentence)
+            if self.segment_owners.get(m.group(0).lower()) == {ticker}
+        }
+        if len(owners) == 1:
+            fig.ticker = owners.pop()
+            fig.steps.append(f"company: {fig.ticker}, the only company with the segment named")
+            fig.doubt(f"company not named: read as {fig.ticker} from its segment's name", 0.6)
 
     def _period(
         self, fig: Figure, spec: PeriodSpec, comparative: str | None, published: date
@@ -175,6 +201,17 @@ class ClaimResolver:
                 f"({period.start} to {period.end}); the text names no basis"
             )
             fig.doubt(f"period basis: {fig.ticker}'s fiscal or calendar {period.label}", 0.7)
+
+
+def _unnamed_segment(fig: Figure, focus: _Focus) -> None:
+    """ "Revenue for the segment passed $40 billion": the segment the article spoke of just
+    before, if it is this company's and the figure is revenue; else the subject is unknown."""
+    if focus.segment and focus.segment[0] == fig.ticker and fig.metric.startswith("revenue"):
+        fig.segment = focus.segment[1]
+        fig.steps.append(f"segment: {fig.segment}, the segment named in an earlier sentence")
+        fig.confidence *= 0.8
+        return
+    fig.doubt("subject unresolved: a segment or business the sentence does not name", 0.3)
 
 
 def _period_spec(
