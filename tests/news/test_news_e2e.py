@@ -246,8 +246,9 @@ EXPECTED = [
         "match",
     ),
     # Alphabet 2025 10-K: purchases of property and equipment 91,447 M, finance-lease
-    # principal payments 1,988 M; the claim (93.4) is their sum
-    (NOTE, "GOOGL", "capex", None, "2025-01-01", "2025-12-31", 93.4 * B, 91.447 * B, "close"),
+    # principal payments 1,988 M; the claim (93.4) is their sum, and says so ("capital
+    # expenditures including finance leases"): a match by its own definition
+    (NOTE, "GOOGL", "capex", None, "2025-01-01", "2025-12-31", 93.4 * B, 91.447 * B, "match"),
     # read in NVIDIA's fiscal labels, Q2 2024 is the quarter ended 2023-07-30 (13,507 M); the
     # text names no basis and the figure is calendar Q2 2024 (fiscal Q2 2025, 30,040 M): the
     # other reading matches, so no mismatch

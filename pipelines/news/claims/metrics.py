@@ -16,13 +16,16 @@ from pipelines.news.claims.vocabulary import (
 
 # a metric word right after its figure: "$52.5 billion on capital expenditures"
 _FIGURE_THEN_WORD = re.compile(
-    r"\s*(?:in|of|on|for|worth of)\s+(?:(?:its|the|total|quarterly|annual)\s+)*", re.IGNORECASE
+    r"\s*(?:(?:in|of|on|for|worth of)\s+(?:(?:its|the|total|quarterly|annual)\s+)*|的)",
+    re.IGNORECASE,
 )
 _ELABORATION = re.compile(
     r"(?:^|[,，]\s*|\s)(?:at|reaching|hitting|coming in at|to|达到了?|达|为|至)\s*$", re.IGNORECASE
 )
 _FIGURE_LIST = re.compile(r"\s*(?:,|，|、|and|和|与|及)\s*", re.IGNORECASE)
-_PARALLEL = re.compile(r"[^$\d]*?(?:,|，|、|;|；|and|和|而)\s*(?:while\s+)?", re.IGNORECASE)
+# "Amazon spent $83.0 billion, Alphabet $52.5 billion", "..., and dwarfed Meta's $27.0 billion"
+_PARALLEL = re.compile(r"[^$\d]*(?:,|，|、|;|；|\band\b|和|而)[^$\d]*", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"\s*(?:'s|’s|的)?\s*")
 _SEGMENT_THEN_WORD = re.compile(r"\s*(?:from|at|of|in)\s+(?:the\s+)?")
 
 
@@ -112,7 +115,8 @@ def _inherits(fig: Figure, sentence: str, earlier: list[Figure], companies: list
         fig.steps.append("metric: that of the figure it is compared with")
         return True
     parallel = any(
-        _PARALLEL.fullmatch(gap[: c.start - prev.end]) and not gap[c.end - prev.end :].strip()
+        _PARALLEL.fullmatch(gap[: c.start - prev.end])
+        and _POSSESSIVE.fullmatch(gap[c.end - prev.end :])
         for c in companies
         if prev.end <= c.start and c.end <= fig.position
     )

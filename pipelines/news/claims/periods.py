@@ -101,6 +101,7 @@ _PERIOD_TABLE = [
         "en_this",
     ),
     (r"(?:last|past) (?P<u>quarter|year)", "en_last"),
+    (r"(?P<n>two|three|four|[2-4]) (?:fiscal )?years (?:ago|earlier|before)", "en_years_ago"),
     (r"next (?P<u>quarter|year)", "en_next"),
     (
         r"(?:in|for|during|of|throughout|full[- ]year)\s+(?P<y1>(?:19|20)\d{2})(?![0-9])"
@@ -203,6 +204,9 @@ def _spec(m: re.Match, kind: str) -> PeriodSpec | None:
         return PeriodSpec(s, e, unit, relative=rel)
     if kind == "en_year":
         return PeriodSpec(s, e, "year", year=_year(g.get("y1") or g.get("y2") or g.get("y3")))
+    if kind == "en_years_ago":
+        n = {"two": 2, "three": 3, "four": 4}.get(g["n"].lower()) or int(g["n"])
+        return PeriodSpec(s, e, "year", relative=-n, basis=fiscal)
     if kind == "full_year":
         return PeriodSpec(s, e, "year", basis=fiscal)
     return None
@@ -271,12 +275,8 @@ def resolve_period(
             y = spec.year
         elif spec.relative is None:
             y = pick([(y, 1, 4) for y in years])[0]
-        elif spec.relative == 0:
-            y = this_year
-        elif spec.relative == 1:
-            y = this_year + 1
-        else:
-            y = this_year - 1
+        else:  # "this year", "last year", "two years ago"
+            y = this_year + spec.relative
         a, b = 1, 4
         label = f"fiscal {y}" if prefix else str(y)
     start, end = span(y, a, b)

@@ -55,6 +55,7 @@ class _Focus:
     company: str | None
     spec: PeriodSpec | None
     segment: tuple[str | None, str] | None = None
+    metric: str | None = None
 
 
 class ClaimResolver:
@@ -137,6 +138,8 @@ class ClaimResolver:
             if fig.ticker is None and not fig.aggregate and not fig.group:
                 self._company_of_segment(fig, sentence)
             self.words.resolve(fig, sentence, rows[:i], rows[i + 1 :], mentions)
+            if fig.metric is None:
+                self._carried_metric(fig, sentence, mentions, focus)
         for i, fig in enumerate(rows):
             if fig.metric is None:
                 continue
@@ -168,6 +171,21 @@ class ClaimResolver:
             focus.segment = (focus.company, named.pop())
         if own_specs:
             focus.spec = own_specs[0]
+        metrics = {f.metric for f in rows if f.metric in MONEY_METRICS}
+        focus.metric = metrics.pop() if len(metrics) == 1 else None
+
+    def _carried_metric(
+        self, fig: Figure, sentence: str, mentions: list[Mention], focus: _Focus
+    ) -> None:
+        """ "Alphabet alone accounted for $13.2 billion.": a sentence with a company and an
+        amount but no metric word speaks of the metric of the sentence before."""
+        if not (focus.metric and mentions and fig.ticker and fig.is_level_money):
+            return
+        if any(not w.segment for w in self.words.mentions(sentence, None)):
+            return  # the sentence has metric words of its own
+        fig.metric = focus.metric
+        fig.steps.append(f"metric: {focus.metric}, that of the sentence before")
+        fig.doubt(f"metric not stated: read as {focus.metric}, as in the sentence before", 0.6)
 
     def _company_of_segment(self, fig: Figure, sentence: str) -> None:
         """No company named anywhere: a segment name only one company has tells whose it is
