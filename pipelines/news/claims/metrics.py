@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from pipelines.news.claims.figure import Figure
 from pipelines.news.claims.vocabulary import (
+    CLAUSE_END,
     COMPARE_CUE,
     FILED_METRICS,
     MONEY_METRICS,
@@ -22,6 +23,7 @@ _FIGURE_THEN_WORD = re.compile(
 _ELABORATION = re.compile(
     r"(?:^|[,，]\s*|\s)(?:at|reaching|hitting|coming in at|to|达到了?|达|为|至)\s*$", re.IGNORECASE
 )
+_RIGHT_AFTER = re.compile(r"\s*[,，(（]?\s*(?:or\s+|and\s+)?")
 _FIGURE_LIST = re.compile(r"\s*(?:,|，|、|and|和|与|及)\s*", re.IGNORECASE)
 # "Amazon spent $83.0 billion, Alphabet $52.5 billion", "..., and dwarfed Meta's $27.0 billion"
 _PARALLEL = re.compile(r"[^$\d]*(?:,|，|、|;|；|\band\b|和|而)[^$\d]*", re.IGNORECASE)
@@ -65,10 +67,16 @@ class MetricWords:
         words = self.mentions(sentence, fig.ticker)
         metric_words = [w for w in words if w.value != "segment"]
         segments = [w for w in words if w.value == "segment"]
+        if _follows(fig, sentence, earlier, later):
+            return
         chosen = _word_of(fig, sentence, metric_words, earlier)
         if chosen is None and _inherits(fig, sentence, earlier, companies or []):
             return
         segment = _segment_of(fig, chosen, sentence, segments, companies or [])
+        if segment is None and chosen is not None:
+            segment = _subject_segment(fig, sentence, segments, companies or [], earlier)
+            if segment is not None:
+                fig.doubt(f"segment: {segment.segment!r} read as the sentence's subject", 0.7)
         if chosen is None and segment is not None:
             chosen = Mention(segment.start, segment.end, "revenue")
             fig.doubt(f"metric not stated: read as the revenue of {segment.segment}", 0.6)
@@ -96,6 +104,50 @@ class MetricWords:
             fig.steps.append(
                 f"segment: {segment.segment}, from {sentence[segment.start : segment.end]!r}"
             )
+
+
+def _follows(fig: Figure, sentence: str, earlier: list[Figure], later: list[Figure]) -> bool:
+    """A figure that only qualifies the one right before it: the exact value of a bound
+    ("topped $80 billion, at $81.5 billion") or its growth ("reaching $10.3 billion, up 29%")."""
+    if _elaborates(fig, sentence, earlier):
+        return True
+    prev = earlier[-1] if earlier else None
+    if prev is None or prev.metric not in FILED_METRICS or not prev.is_level_money:
+        return False
+    if (
+        fig.unit != "percent"
+        or not fig.change
+        or not _RIGHT_AFTER.fullmatch(sentence[prev.end : fig.position])
+    ):
+        return False
+    text_after = sentence[fig.position : (later[0].position if later else len(sentence))]
+    fig.metric = f"{prev.metric}_{'qoq' if QOQ_CUE.search(text_after) else 'yoy'}"
+    fig.segment = prev.segment
+    fig.steps.append(f"metric: {fig.metric}, the growth of {prev.text!r} right before it")
+    return True
+
+
+def _subject_segment(
+    fig: Figure,
+    sentence: str,
+    segments: list[Mention],
+    companies: list[Mention],
+    earlier: list[Figure],
+) -> Mention | None:
+    """The last segment named before the figure in its clause with no company and no other
+    amount between: the sentence's subject ("the cloud business passed $10 billion in
+    quarterly sales")."""
+    before = [s for s in segments if s.end <= fig.position]
+    if not before:
+        return None
+    s = before[-1]
+    if CLAUSE_END.search(sentence, s.end, fig.position):
+        return None
+    if any(s.end <= f.position and f.is_level_money for f in earlier):
+        return None
+    if any(s.end <= c.start and c.end <= fig.position for c in companies):
+        return None
+    return s
 
 
 def _inherits(fig: Figure, sentence: str, earlier: list[Figure], companies: list[Mention]) -> bool:
