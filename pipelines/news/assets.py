@@ -164,17 +164,20 @@ def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.Mate
 
 @dg.asset(
     key=NEWS_CLAIMS,
-    deps=[NEWS_ARTICLES, NEWS_NUMBERS, FX_RATES, FISCAL_QUARTERS, METRIC_QUARTERLY],
+    deps=[NEWS_ARTICLES, NEWS_NUMBERS, FX_RATES, FISCAL_QUARTERS],
     automation_condition=follow_upstream(),
     group_name="news",
     kinds={"polars", "duckdb"},
     description=(
-        "Claims: figures of the news tied to a company (names, tickers, cashtags, Chinese "
-        "names, 'the company'), a metric (revenue, capex, net income, operating income, "
-        "segment revenue, growth rates, market value) and a period resolved against the "
-        "publication date (fiscal reading unless the text says calendar; the note says which). "
-        "value_usd converts other currencies at the ECB rate of the publication date. "
-        "forecast = guidance, estimates or a period not yet over."
+        "Claims: figures of the news (also numbers in words) tied to a company, a segment or "
+        "revenue line (segment), or a group of companies (group_tickers), a metric (revenue, "
+        "capex, net income, operating income, growth rates, market value) and a period "
+        "resolved against the publication date in the company's fiscal calendar "
+        "(staging.int_fiscal_quarters). Bounds ('more than', 'nearly', '超过') are low/high; an "
+        "exact figure in the same sentence supersedes its bound. value_usd converts other "
+        "currencies at the ECB rate of the publication date. forecast = guidance, estimates or "
+        "a period not yet over. confidence, unresolved (doubts: no mismatch can be claimed) "
+        "and resolution (how each part was resolved)."
     ),
 )
 def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
@@ -209,12 +212,14 @@ def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.M
     kinds={"polars", "duckdb"},
     description=(
         "Each news claim against the filed value (marts.metric_quarterly summed over the "
-        "claim's quarters; marts.segment_revenue for segments): verdict 'match' (within 1% or "
-        "the claim's own rounding), 'close' (within 5%), 'mismatch', or 'unverifiable' "
-        "(forecasts, companies not loaded, several companies together, periods not filed). "
-        "The explanation names the filed figure and its filing, and a definitional difference "
-        "(capex including finance-lease principal payments; fiscal versus calendar period) "
-        "when one accounts for a gap."
+        "claim's quarters, else the annual report; marts.segment_revenue for segments, never "
+        "the company total; the sum over a group's companies): verdict 'match' (within 1% or "
+        "the claim's own rounding; a bound holds), 'close' (within 5%), 'mismatch' (only when "
+        "fully resolved), or 'unverifiable' with the reason (forecasts, not filed, non-USD "
+        "amounts, ambiguous periods or subjects). The explanation names the filed figure and "
+        "its filing, a definitional difference (capex including finance-lease principal "
+        "payments; fiscal versus calendar period) when one accounts for a gap, and the "
+        "resolution steps."
     ),
 )
 def claim_checks(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:

@@ -1,23 +1,27 @@
 """Each news claim against what the company filed: match, close, mismatch or unverifiable.
 
 Pure functions over polars frames: the claims of :mod:`pipelines.news.claims`, and
-the marts ``marts.metric_quarterly`` and ``marts.segment_revenue``.
+``marts.metric_quarterly``, ``marts.segment_revenue`` and ``staging.int_metric_annual``.
 
 * The filed value of a period is the sum of the company's discrete quarters inside it (one
   quarter, a half, nine months or a fiscal year: quarter four is the year minus nine months,
-  so four quarters sum to the annual figure). A period the quarters do not fully cover is
-  unverifiable. Growth rates are filed value over the value a year (or quarter) before;
-  operating margin is operating income over revenue; segment revenue is read from
-  ``marts.segment_revenue`` (its annual rows first, else its quarters).
+  so four quarters sum to the annual figure); a fiscal year the quarters do not cover is read
+  from the annual report. Growth rates are filed value over the value a year (or quarter)
+  before; operating margin is operating income over revenue. A segment figure is read from
+  ``marts.segment_revenue`` only (its annual rows first, else its quarters), never from the
+  company total; a group figure is the sum over its companies by calendar quarter.
 * ``verdict``: 'match' when the claim is within 1% of the filed value or within its own
   rounding (half a unit of its last digit: "$52.5 billion" allows ±$0.05 billion), 'close'
   within 5%, else 'mismatch'. A bound ("more than $49 billion") or range matches when the filed
-  value lies inside it (with rounding); otherwise the nearest end is compared.
-  'unverifiable' when nothing filed covers the claim: forecasts and guidance, a company not
-  loaded, a figure for several companies together, a period the filings do not cover.
-* ``explanation`` names the filed figure and its source, and, when one accounts for a gap, a
-  definitional difference: capex including finance-lease principal payments, or the other
-  reading of fiscal versus calendar periods.
+  value lies inside it (with rounding); otherwise the nearest end is compared. A claim with
+  anything ``unresolved`` is never a 'mismatch' or 'close': it is 'unverifiable', and the
+  explanation says what was not resolved. Also 'unverifiable': forecasts and guidance, a
+  company, segment period or group member not filed, non-USD amounts, and a period whose
+  fiscal and calendar readings give different filed values when the text names neither.
+* ``explanation`` names the filed figure and its source, a definitional difference when one
+  accounts for a gap (capex including finance-lease principal payments: a 'match' when the
+  sentence itself says so; the other reading of fiscal versus calendar periods), and ends with
+  the resolution steps of the claim.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from pipelines.core.tables import CLAIM_CHECKS
+from pipelines.news.claims.schema import PERIOD_DOUBT, SUBJECT_UNRESOLVED
 
 MATCH_TOLERANCE = 0.01
 CLOSE_TOLERANCE = 0.05
@@ -39,8 +44,6 @@ CHECK_SCHEMA = CLAIM_CHECKS.columns
 
 # a figure stated by its own definition as capex including finance leases
 _INCLUDES_LEASES = re.compile(r"including[^.;]*finance[- ]leases?|含融资租赁|包括融资租赁", re.I)
-# the resolver's doubt about a period read in fiscal labels without the text saying so
-PERIOD_DOUBT = "period basis:"
 _GROUP_METRICS = {"capex", "revenue", "net_income", "operating_income"}
 _NOT_FILED = {
     "market_cap": "market value is a market price, not a filed figure",
@@ -383,7 +386,7 @@ def _not_checkable(claim: dict, filed: FiledValues, claimed) -> str | None:
         return why or "no company could be tied to the figure: not checked"
     if claim["metric"] in _NOT_FILED:
         return _NOT_FILED[claim["metric"]]
-    if "subject unresolved" in (claim.get("unresolved") or ""):
+    if SUBJECT_UNRESOLVED in (claim.get("unresolved") or ""):
         return claim["unresolved"]
     if claim["unit"] == "money" and claim["currency"] not in (None, "USD"):
         return (

@@ -20,7 +20,7 @@ from pipelines.news.claims.figure import Figure
 from pipelines.news.claims.fx import convert_to_usd
 from pipelines.news.claims.metrics import MetricWords
 from pipelines.news.claims.periods import PeriodSpec, find_periods, resolve_period, shift_period
-from pipelines.news.claims.schema import CLAIM_SCHEMA
+from pipelines.news.claims.schema import CLAIM_SCHEMA, PERIOD_DOUBT, SUBJECT_UNRESOLVED
 from pipelines.news.claims.subjects import pair_respectively, resolve_company
 from pipelines.news.claims.vocabulary import (
     CLAUSE_BREAK,
@@ -218,7 +218,7 @@ class ClaimResolver:
                 f"fiscal reading: {fig.ticker} {period.label} "
                 f"({period.start} to {period.end}); the text names no basis"
             )
-            fig.doubt(f"period basis: {fig.ticker}'s fiscal or calendar {period.label}", 0.7)
+            fig.doubt(f"{PERIOD_DOUBT} {fig.ticker}'s fiscal or calendar {period.label}", 0.7)
 
 
 def _unnamed_segment(fig: Figure, focus: _Focus) -> None:
@@ -229,7 +229,7 @@ def _unnamed_segment(fig: Figure, focus: _Focus) -> None:
         fig.steps.append(f"segment: {fig.segment}, the segment named in an earlier sentence")
         fig.confidence *= 0.8
         return
-    fig.doubt("subject unresolved: a segment or business the sentence does not name", 0.3)
+    fig.doubt(f"{SUBJECT_UNRESOLVED} a segment or business the sentence does not name", 0.3)
 
 
 def _period_spec(

@@ -12,3 +12,9 @@ from __future__ import annotations
 from pipelines.core.tables import NEWS_CLAIMS
 
 CLAIM_SCHEMA = NEWS_CLAIMS.columns
+
+# Doubts in ``unresolved`` that the checks treat apart: a period read in fiscal labels though the
+# text names no basis (settled when both readings give the same filed value), and a subject the
+# sentence does not name (never checked at all).
+PERIOD_DOUBT = "period basis:"
+SUBJECT_UNRESOLVED = "subject unresolved:"
