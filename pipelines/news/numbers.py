@@ -216,8 +216,14 @@ FIGURE_PATTERN = (
     rf"(?:\s+(?P<sdir>{_alt(_NEG_SUFFIX)}|{_alt(_POS_SUFFIX)}))?"
 )
 
-# a cheap test for sentences that may hold a number in words
-_WORD_HINT = r"(?i)illion|亿|万|doubled|倍|翻"
+# a cheap test (polars' regex engine, all rows at once) for sentences that may hold a number
+# in words; number_words reads them exactly
+_WORD_HINT = (
+    r"(?i)\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a)[\s-]+(?:[a-z-]+\s+)*?"
+    r"(?:thousand|million|billion|trillion)\b"
+    r"|[零一二两三四五六七八九十百千](?:万亿|亿|万)|doubled|翻了?一?番|翻倍|一倍"
+)
 _NEG_DIR_SET = {w.lower() for w in _NEG_DIR.split("|")}
 _LOWER_QUALS = {w.lower() for w in _QUALIFIERS["lower"].split("|")}
 _UPPER_QUALS = {w.lower() for w in _QUALIFIERS["upper"].split("|")}

@@ -41,9 +41,13 @@ class MetricWords:
     ):
         self.metric_words = metric_words
         self.segment_re = dict(segment_re)
+        # a sentence's words are asked for once per figure: keep the last sentence's
+        self._cached: tuple[str, str | None, list[Mention]] | None = None
 
     def mentions(self, sentence: str, ticker: str | None) -> list[Mention]:
         """Metric words (earlier seed metrics win overlaps) and ``ticker``'s segment names."""
+        if self._cached is not None and self._cached[:2] == (sentence, ticker):
+            return self._cached[2]
         found: list[Mention] = []
         for pattern, metric, sure in self.metric_words:
             for m in pattern.finditer(sentence):
@@ -53,7 +57,9 @@ class MetricWords:
             regex, names = self.segment_re[ticker]
             for m in regex.finditer(sentence):
                 found.append(Mention(m.start(), m.end(), "segment", names[m.group(0).lower()]))
-        return sorted(found, key=lambda x: x.start)
+        found.sort(key=lambda x: x.start)
+        self._cached = (sentence, ticker, found)
+        return found
 
     def resolve(
         self,
