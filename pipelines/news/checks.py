@@ -213,8 +213,16 @@ class FiledValues:
                 f"sum of {needed} quarters of segment revenue {segment}",
             )
         if not rows:
-            return f"no filed revenue for segment {segment!r} of {ticker}"
-        return f"no filed revenue for segment {segment!r} of {ticker} from {start} to {end}"
+            return f"no filed revenue for segment {segment!r} of {ticker} in the filings"
+        kinds = (
+            "fiscal years only"
+            if all(r.get("fiscal_quarter") is None for r in rows)
+            else ("other periods")
+        )
+        return (
+            f"segment revenue for this period not in the filings: {segment!r} of {ticker} "
+            f"from {start} to {end} (filed for {kinds}); never checked against the company total"
+        )
 
     def segment_yoy(self, ticker, segment, start, end) -> Filed | str:
         current = self.segment(ticker, segment, start, end)
