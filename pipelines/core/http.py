@@ -13,10 +13,11 @@ import email.utils
 import fcntl
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import urllib3
@@ -142,6 +143,7 @@ class Fetcher:
         rate_key: str | None = None,
         session: requests.Session | None = None,
         log: Callable[[str], None] | None = None,
+        secret_params: Mapping[str, str] | None = None,
     ):
         self.source = source
         self.base_url = base_url.rstrip("/")
@@ -156,6 +158,9 @@ class Fetcher:
         lock_name = f"{rate_key or source}.rate"
         self.limiter = RateLimiter(store.root / ".locks" / lock_name, requests_per_second)
         self.session = session or requests.Session()
+        # Query parameters added only on the wire (an API key): never part of the URL that
+        # names the document in raw/, in errors or in logs.
+        self.secret_params = dict(secret_params or {})
         self.log = log or (lambda _message: None)
         self.bytes_downloaded = 0
         self.requests_sent = 0
@@ -228,20 +233,23 @@ class Fetcher:
             self.limiter.acquire()
             self.requests_sent += 1
             try:
-                response = self.session.get(url, headers=headers, timeout=self.timeout)
+                response = self.session.get(
+                    url, params=self.secret_params or None, headers=headers, timeout=self.timeout
+                )
                 body = response.content  # reads the body: a short read raises here
             except requests.Timeout as exc:
                 raise _Retryable(url, f"timed out after {self.timeout}s") from exc
             except requests.ConnectionError as exc:
+                text = self.redact(str(exc))
                 if _unresolvable_host(exc):
                     raise FetchError(
                         url,
                         "cannot resolve the host name: no network here, or a wrong base URL "
                         "(check the CAPEX_*_URL settings; CAPEX_OFFLINE=1 builds from raw/)",
-                    ) from exc
-                raise _Retryable(url, f"connection failed or body truncated ({exc})") from exc
+                    ) from (None if self.secret_params else exc)
+                raise _Retryable(url, f"connection failed or body truncated ({text})") from None
             except requests.exceptions.ChunkedEncodingError as exc:
-                raise _Retryable(url, f"body truncated ({exc})") from exc
+                raise _Retryable(url, f"body truncated ({self.redact(str(exc))})") from None
             status = response.status_code
             if status == 429 or status >= 500:
                 wait = parse_retry_after(response.headers.get("Retry-After"))
@@ -257,7 +265,7 @@ class Fetcher:
                 return response
             if status >= 400:
                 hint = " (is the CIK or ticker right?)" if status == 404 else ""
-                raise FetchError(url, f"HTTP {status}{hint}")
+                raise FetchError(url, f"HTTP {status}{hint}{self._short_body(body)}")
             self.bytes_downloaded += len(body)
             return response
 
@@ -276,6 +284,20 @@ class Fetcher:
                 f"{exc.cause}; gave up after {self.max_attempts} attempts or "
                 f"{self.max_retry_seconds:.0f}s of retrying. Try again later",
             ) from exc
+
+    def _short_body(self, body: bytes) -> str:
+        """A short JSON error body (an API's error object), to quote in the error."""
+        text = body.decode("utf-8", errors="replace").strip()
+        if not text.startswith("{") or len(text) > 300:
+            return ""
+        return f"; the server said: {self.redact(text)}"
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret parameter's value replaced by ``***``."""
+        for value in self.secret_params.values():
+            if value:
+                text = text.replace(value, "***").replace(quote(value, safe=""), "***")
+        return text
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

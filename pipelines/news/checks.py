@@ -34,6 +34,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from pipelines.core.tables import CLAIM_CHECKS
+from pipelines.models.seed_tables import period_lengths
 from pipelines.news.claims.schema import PERIOD_DOUBT, SUBJECT_UNRESOLVED
 
 MATCH_TOLERANCE = 0.01
@@ -66,7 +67,7 @@ def _calendar_quarter_end(year: int, quarter: int) -> date:
 
 
 def _quarter_count(start: date, end: date) -> int:
-    return max(1, round(((end - start).days + 1) / 91.3))
+    return max(1, round(((end - start).days + 1) / period_lengths()[3].nominal_days))
 
 
 def _fmt(value: float) -> str:
