@@ -155,3 +155,23 @@ def test_numbers_in_words_are_read_whole_or_skipped():
     assert normalise("one of the three companies") == []
     (doubled,) = normalise("capital expenditures more than doubled")
     assert (doubled["value"], doubled["low"], doubled["unit"]) == (1.0, 1.0, "percent")
+
+
+def test_a_parallel_figure_with_words_between_is_only_a_guess():
+    """Root cause: "..., and <company>'s $X" took the metric of the figure before even when the
+    words between could name another quantity (a founder's wealth is no capex)."""
+    claims = claims_of(
+        "Alphabet spent $52.5 billion on capital expenditures in 2024, while Meta's founder "
+        "is worth $200 billion.",
+        datetime(2025, 2, 6, tzinfo=UTC),
+    )
+    meta = claims.filter(pl.col("ticker") == "META").to_dicts()
+    assert [c["unresolved"] is not None for c in meta] == [True]
+    listed = claims_of(
+        "Amazon spent $83.0 billion on capital expenditures in 2024, Alphabet $52.5 billion.",
+        datetime(2025, 2, 6, tzinfo=UTC),
+    )
+    assert listed.select("ticker", "metric", "unresolved").rows() == [
+        ("AMZN", "capex", None),
+        ("GOOGL", "capex", None),
+    ]

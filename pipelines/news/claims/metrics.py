@@ -26,7 +26,9 @@ _ELABORATION = re.compile(
 _RIGHT_AFTER = re.compile(r"\s*[,，(（]?\s*(?:or\s+|and\s+)?")
 _FIGURE_LIST = re.compile(r"\s*(?:,|，|、|and|和|与|及)\s*", re.IGNORECASE)
 # "Amazon spent $83.0 billion, Alphabet $52.5 billion", "..., and dwarfed Meta's $27.0 billion"
-_PARALLEL = re.compile(r"[^$\d]*(?:,|，|、|;|；|\band\b|和|而)[^$\d]*", re.IGNORECASE)
+_PARALLEL = re.compile(r"[^$]*(?:,|，|、|;|；|\band\b|和|而)[^$]*", re.IGNORECASE)
+# ... and nothing but the separator right before the company: a plain list of subjects
+_PLAIN_PARALLEL = re.compile(r"[^$]*(?:,|，|、|;|；)\s*(?:and\s+|和|及)?", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\s*(?:'s|’s|的)?\s*")
 _SEGMENT_THEN_WORD = re.compile(r"\s*(?:from|at|of|in)\s+(?:the\s+)?")
 
@@ -76,8 +78,14 @@ class MetricWords:
         if _follows(fig, sentence, earlier, later):
             return
         chosen = _word_of(fig, sentence, metric_words, earlier)
-        if chosen is None and _inherits(fig, sentence, earlier, companies or []):
+        borrowed = chosen is not None and _owned_by_earlier(chosen, sentence, earlier)
+        if (chosen is None or borrowed) and _inherits(fig, sentence, earlier, companies or []):
             return
+        if borrowed:
+            # "$52.5 billion on capital expenditures, while Meta's founder is worth $200 billion"
+            fig.doubt(
+                f"metric: {sentence[chosen.start : chosen.end]!r} is the figure before's", 0.5
+            )
         segment = _segment_of(fig, chosen, sentence, segments, companies or [])
         if segment is None and chosen is not None:
             segment = _subject_segment(fig, sentence, segments, companies or [], earlier)
@@ -156,6 +164,15 @@ def _subject_segment(
     return s
 
 
+def _owned_by_earlier(word: Mention, sentence: str, earlier: list[Figure]) -> bool:
+    """Whether a metric word follows an earlier figure as its own ("$52.5 billion on capital
+    expenditures")."""
+    return any(
+        f.end <= word.start and _FIGURE_THEN_WORD.fullmatch(sentence[f.end : word.start])
+        for f in earlier
+    )
+
+
 def _inherits(fig: Figure, sentence: str, earlier: list[Figure], companies: list[Mention]) -> bool:
     """A figure with no metric word of its own that takes the metric of a figure before it:
     the exact value of a bound, a comparison, a parallel figure of another company, the next
@@ -172,20 +189,27 @@ def _inherits(fig: Figure, sentence: str, earlier: list[Figure], companies: list
         fig.notes.append("comparison with the figure before it")
         fig.steps.append("metric: that of the figure it is compared with")
         return True
-    parallel = any(
-        _PARALLEL.fullmatch(gap[: c.start - prev.end])
-        and _POSSESSIVE.fullmatch(gap[c.end - prev.end :])
+    if any(prev.end <= f.position < fig.position for f in earlier if f is not prev):
+        return False
+    parallel = [
+        gap[: c.start - prev.end]
         for c in companies
-        if prev.end <= c.start and c.end <= fig.position
-    )
+        if prev.end <= c.start
+        and c.end <= fig.position
+        and _PARALLEL.fullmatch(gap[: c.start - prev.end])
+        and _POSSESSIVE.fullmatch(gap[c.end - prev.end :])
+    ]
     listed = earlier[-1] is prev and _FIGURE_LIST.fullmatch(gap)
-    if parallel or listed:
-        # "Amazon spent $83.0 billion on capex, Alphabet $52.5 billion"; "$36.3 billion and
-        # $26.5 billion, respectively"
-        fig.metric, fig.segment = prev.metric, None if parallel else prev.segment
-        fig.steps.append(f"metric: {prev.metric}, that of the figure listed before")
-        return True
-    return False
+    if not (parallel or listed):
+        return False
+    # "Amazon spent $83.0 billion on capex, Alphabet $52.5 billion"; "$36.3 billion and
+    # $26.5 billion, respectively"
+    fig.metric, fig.segment = prev.metric, None if parallel else prev.segment
+    fig.steps.append(f"metric: {prev.metric}, that of the figure listed before")
+    if parallel and not _PLAIN_PARALLEL.fullmatch(parallel[-1]):
+        # words between ("..., and dwarfed Meta's $27.0 billion") may change the metric
+        fig.doubt(f"metric: read as {prev.metric}, that of the parallel figure before", 0.7)
+    return True
 
 
 def _elaborates(fig: Figure, sentence: str, earlier: list[Figure]) -> bool:
