@@ -33,6 +33,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, default=ROOT / "warehouse" / "capex.duckdb")
     args = parser.parse_args()
+    if not args.warehouse.is_file():
+        raise SystemExit(
+            f"{args.warehouse}: no warehouse there. Build one from the recorded filings with "
+            "`capex run` (see tests/conftest.py `built_warehouse`) and pass --warehouse PATH."
+        )
     cases = load_corpus()
     rows = outcomes(cases, check_corpus(cases, args.warehouse))
     print(f"{len(cases)} paragraphs, {len(rows)} labelled figures")
