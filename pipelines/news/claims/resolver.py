@@ -138,6 +138,8 @@ class ClaimResolver:
             if fig.ticker is None and not fig.aggregate and not fig.group:
                 self._company_of_segment(fig, sentence)
             self.words.resolve(fig, sentence, rows[:i], rows[i + 1 :], mentions)
+            if fig.metric is None and fig.aggregate:
+                _group_total_metric(fig, rows[:i])
             if fig.metric is None:
                 self._carried_metric(fig, sentence, mentions, focus)
         for i, fig in enumerate(rows):
@@ -219,6 +221,17 @@ class ClaimResolver:
                 f"({period.start} to {period.end}); the text names no basis"
             )
             fig.doubt(f"{PERIOD_DOUBT} {fig.ticker}'s fiscal or calendar {period.label}", 0.7)
+
+
+def _group_total_metric(fig: Figure, earlier: list[Figure]) -> None:
+    """ "Amazon spent $83.0 billion on capex, Alphabet $52.5 billion and Meta $37.3 billion;
+    together the three poured $172.8 billion": a group's figure after its members' figures of
+    one metric is their total."""
+    members = [f for f in earlier if f.is_level_money and f.metric and f.ticker]
+    metrics = {f.metric for f in members}
+    if len(metrics) == 1 and {f.ticker for f in members} == set(fig.aggregate or []):
+        fig.metric = metrics.pop()
+        fig.steps.append(f"metric: {fig.metric}, the total of the members' figures before")
 
 
 def _unnamed_segment(fig: Figure, focus: _Focus) -> None:
