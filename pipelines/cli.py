@@ -7,8 +7,10 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 
 from pipelines.core.config import ConfigError, Settings, load_settings, with_overrides
+from pipelines.core.warehouse import Warehouse, WarehouseError
 
 EPILOG = """\
 examples:
@@ -17,6 +19,7 @@ examples:
   capex run --universe all                # every SEC filer, from SEC's nightly bulk archives
   CAPEX_OFFLINE=1 capex run               # rebuild every table from raw/, no network
   capex sql "SELECT * FROM marts.capex_quarterly WHERE ticker = 'NVDA' ORDER BY period_end"
+  capex sql --as-of 2025-01-31 "SELECT count(*) FROM staging.filings"   # DuckLake only
   CAPEX_STOOQ_APIKEY=... capex prices check   # every price provider, closes compared
   capex ui                                # the Dagster UI on http://127.0.0.1:3000
 
@@ -69,30 +72,31 @@ ORDER BY name
 """
 
 
-def _print_company_summary(settings: Settings) -> None:
-    """Facts per company in the published warehouse, and each company's latest quarter
-    (only the followed companies when the universe is larger than a screen)."""
+def _print_company_summary(warehouse: Warehouse, settings: Settings) -> bool:
+    """Facts per company in the published warehouse, and each company's latest quarter (only
+    the followed companies when the universe is larger than a screen).
+
+    Returns False when there is nothing published to summarise.
+    """
     import duckdb
 
-    from pipelines.core.warehouse import connect_published
     from pipelines.sec.partitions import universe
 
     followed = [c.cik for c in universe(settings).values()]
-    con = connect_published(settings.warehouse)
     try:
-        companies = con.execute("SELECT count(*) FROM staging.companies").fetchone()[0]
-        everyone = companies <= SUMMARY_MAX_ROWS
-        rows = con.execute(SUMMARY_SQL, [everyone, followed]).fetchall()
-    except duckdb.Error:
-        return  # tables not built (every company failed): the failures say why
-    finally:
-        con.close()
+        with warehouse.reader() as con:
+            companies = con.execute("SELECT count(*) FROM staging.companies").fetchone()[0]
+            everyone = companies <= SUMMARY_MAX_ROWS
+            rows = con.execute(SUMMARY_SQL, [everyone, followed]).fetchall()
+    except (FileNotFoundError, duckdb.Error, WarehouseError):
+        return False  # tables not built (every company failed): the failures say why
     print(f"\n{'ticker':8} {'facts':>9} {'from filings':>13} {'filings':>8}  latest quarter end")
     for ticker, facts, filing_facts, filings, latest in rows:
         print(f"{ticker:8} {facts:>9,} {filing_facts:>13,} {filings:>8}  {latest or '-'}")
     if not everyone:
         print(f"... and {companies - len(rows):,} more companies (staging.companies)")
     print()
+    return True
 
 
 def _price_providers(result) -> dict | None:
@@ -122,6 +126,19 @@ def price_summary_lines(providers: dict) -> list[str]:
     return lines
 
 
+def _check_warnings(result, label: str) -> list[str]:
+    """One line per asset check of ``result`` that did not pass."""
+    warnings = []
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            key = evaluation.asset_check_key
+            warnings.append(
+                f"{label}: check {key.asset_key.to_user_string()}:{key.name} did not pass "
+                f"({evaluation.severity.value}; {_metadata_text(evaluation)})"
+            )
+    return warnings
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialise every asset for every selected company, through Dagster."""
     settings = _settings(args)
@@ -129,6 +146,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from pipelines.sec.client import check_user_agent
 
         check_user_agent(settings.sec_user_agent)
+    warehouse = Warehouse.from_settings(settings)
+    warehouse.check_ready()  # before any fetch: a catalog that is down writes nothing
     import dagster as dg
 
     from pipelines.definitions import build_code_location
@@ -147,7 +166,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     providers = None
     started = time.monotonic()
     mode = "offline, from raw/" if settings.offline else "online"
-    print(f"capex run: {len(plan)} runs ({mode}); warehouse {settings.warehouse}", flush=True)
+    print(f"capex run: {len(plan)} runs ({mode}); warehouse {warehouse.location}", flush=True)
     for number, (job_name, key) in enumerate(plan, start=1):
         label = f"{job_name}[{key}]" if key else job_name
         print(f"[{number}/{len(plan)}] {label} ... ", end="", flush=True)
@@ -158,14 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         elapsed = time.monotonic() - step_started
         providers = _price_providers(result) or providers
-        for evaluation in result.get_asset_check_evaluations():
-            if not evaluation.passed:
-                key = evaluation.asset_check_key
-                severity = evaluation.severity.value
-                warnings.append(
-                    f"{label}: check {key.asset_key.to_user_string()}:{key.name} did not pass "
-                    f"({severity}; {_metadata_text(evaluation)})"
-                )
+        warnings.extend(_check_warnings(result, label))
         if result.success:
             print(f"ok ({elapsed:.1f}s)", flush=True)
         else:
@@ -183,17 +195,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{len(warnings)} check(s) did not pass:")
     for warning in warnings:
         print(f"  {warning}")
-    if settings.warehouse.exists():
-        _print_company_summary(settings)
+    summarised = _print_company_summary(warehouse, settings)
     if providers:
         print("prices: the provider of each ticker (CAPEX_PRICE_SOURCES; README, 'Prices')")
         for line in price_summary_lines(providers):
             print(f"  {line}")
         print()
-    if settings.warehouse.exists():
+    if summarised:
         print(
             f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
-            f"(file {settings.warehouse})"
+            f"({warehouse.location})"
         )
     if failures:
         print("Failed:", file=sys.stderr)
@@ -201,6 +212,23 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"  {label}: {message}", file=sys.stderr)
         return 1
     return 0
+
+
+def parse_as_of(text: str) -> datetime:
+    """``--as-of``: a date means the end of that day (UTC); a time without a zone is UTC."""
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            value = datetime.combine(day + timedelta(days=1), datetime.min.time())
+            value -= timedelta(microseconds=1)
+        else:
+            value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ConfigError(
+            f"--as-of {text!r} is not a date or time; use YYYY-MM-DD (the end of that day, "
+            "UTC) or YYYY-MM-DDTHH:MM:SS[+HH:MM]"
+        ) from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def cmd_prices_check(args: argparse.Namespace) -> int:
@@ -235,20 +263,17 @@ def cmd_prices_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    """Run a query against the published warehouse and print it."""
-    from pipelines.core.warehouse import connect_published
-
-    settings = load_settings()
+    """Run a query against the published warehouse (or a past snapshot) and print it."""
     import duckdb
 
-    con = connect_published(settings.warehouse)
+    as_of = parse_as_of(args.as_of) if args.as_of else None
+    warehouse = Warehouse.from_settings(load_settings())
     try:
-        frame = con.execute(args.query).pl()
+        with warehouse.reader(as_of) as con:
+            frame = con.execute(args.query).pl()
     except duckdb.Error as exc:
         print(f"capex sql: {exc}", file=sys.stderr)
         return 1
-    finally:
-        con.close()
     if args.csv:
         sys.stdout.write(frame.write_csv())
     else:
@@ -270,10 +295,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(_args: argparse.Namespace) -> int:
-    from pipelines.core.warehouse import Warehouse
-
-    path = Warehouse.from_settings(load_settings()).publish()
-    print(f"published {path}")
+    warehouse = Warehouse.from_settings(load_settings())
+    details = ", ".join(f"{k}={v}" for k, v in warehouse.publish().items())
+    print(f"published {warehouse.location} ({details})")
     return 0
 
 
@@ -343,6 +367,13 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", help='a SQL query, e.g. "SELECT * FROM marts.capex_quarterly"')
     sql.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table mode")
+    sql.add_argument(
+        "--as-of",
+        metavar="WHEN",
+        help="read the warehouse as it was then: YYYY-MM-DD (end of that day, UTC) or an ISO "
+        "date and time; needs the DuckLake backend (CAPEX_CATALOG), whose every commit is a "
+        "snapshot",
+    )
     sql.set_defaults(func=cmd_sql)
 
     prices = commands.add_parser("prices", help="price providers")
@@ -380,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"capex: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, WarehouseError) as exc:
         print(f"capex: {exc}", file=sys.stderr)
         return 2
 

@@ -83,8 +83,8 @@ class Table:
         present = {
             row[0]
             for row in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ?",
+                "SELECT column_name FROM information_schema.columns WHERE "
+                "table_catalog = current_database() AND table_schema = ? AND table_name = ?",
                 [schema, name],
             ).fetchall()
         }
@@ -295,6 +295,12 @@ NEWS_CLAIMS = Table(
         "forecast": pl.Boolean,
         "published_at": pl.Datetime("us", "UTC"),
         "note": pl.String,
+        "figure": pl.String,
+        "subject": pl.String,
+        "group_tickers": pl.String,
+        "confidence": pl.Float64,
+        "unresolved": pl.String,
+        "resolution": pl.String,
     },
     not_null=("claim_id", "article_id", "metric"),
     rebuilt_whole=True,
@@ -313,6 +319,11 @@ CLAIM_CHECKS = Table(
         "deviation": pl.Float64,
         "verdict": pl.String,
         "explanation": pl.String,
+        "segment": pl.String,
+        "low": pl.Float64,
+        "high": pl.Float64,
+        "group_tickers": pl.String,
+        "confidence": pl.Float64,
     },
     not_null=("claim_id", "verdict", "explanation"),
     rebuilt_whole=True,
