@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from pipelines.core.config import ConfigError, load_settings
 
@@ -79,6 +80,116 @@ def _print_company_summary(published) -> None:
     print()
 
 
+# `capex run` exit codes (README, 'Exit codes'; `capex run --help`).
+EXIT_OK = 0  # every step succeeded and no ERROR check failed
+EXIT_STEP_FAILED = 1  # a step failed (a company, the models, the news...)
+EXIT_USAGE = 2  # bad usage or settings: nothing was run
+EXIT_CHECK_FAILED = 3  # every step ran but an ERROR check failed: stale or partial data
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  every step succeeded and no ERROR check failed
+  1  a step failed (its source named); the other companies and sources still landed
+  2  bad usage or settings (nothing was run)
+  3  every step ran, but an ERROR check failed: some data is stale or partial (the summary
+     lists what was kept from the previous run, per source)
+"""
+
+
+@dataclass
+class RunOutcome:
+    """What the runs of `capex run` did: failed steps, failed checks, what was kept."""
+
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (run label, message)
+    failed_checks: list[str] = field(default_factory=list)  # ERROR severity
+    warnings: list[str] = field(default_factory=list)  # WARN severity
+    kept: list[str] = field(default_factory=list)  # from materializations' KEPT_METADATA
+
+    def exit_code(self) -> int:
+        """The one exit-code rule of `capex run`."""
+        if self.failures:
+            return EXIT_STEP_FAILED
+        return EXIT_CHECK_FAILED if self.failed_checks else EXIT_OK
+
+    def add(self, label: str, result) -> None:
+        """Record one job run's failed steps, failed checks and kept data."""
+        from pipelines.core.checks import KEPT_METADATA
+
+        for evaluation in result.get_asset_check_evaluations():
+            if evaluation.passed:
+                continue
+            key = evaluation.asset_check_key
+            severity = evaluation.severity.value
+            text = (
+                f"{label}: check {key.asset_key.to_user_string()}:{key.name} did not pass "
+                f"({severity}; {_metadata_text(evaluation)})"
+            )
+            (self.failed_checks if severity == "ERROR" else self.warnings).append(text)
+        for event in result.get_asset_materialization_events():
+            kept = event.asset_materialization.metadata.get(KEPT_METADATA)
+            if kept is not None:
+                self.kept.append(str(getattr(kept, "value", kept)))
+        if not result.success:
+            for message in _failure_messages(result) or ["run failed"]:
+                self.failures.append((label, message))
+
+
+def _kept_companies(outcome: RunOutcome, published) -> None:
+    """Name the rows each failed company keeps from the previous run (SEC source)."""
+    import duckdb
+
+    from pipelines.core.warehouse import connect_published
+
+    tickers = sorted({label.split("[")[1].rstrip("]") for label, _ in outcome.failures
+                      if label.startswith("company_refresh[")})  # fmt: skip
+    if not tickers or not published.exists():
+        return
+    con = connect_published(published)
+    try:
+        counts = dict(
+            con.execute(
+                "SELECT ticker, count(*) FROM staging.facts WHERE list_contains(?, ticker) "
+                "GROUP BY ticker",
+                [tickers],
+            ).fetchall()
+        )
+    except duckdb.Error:
+        counts = {}
+    finally:
+        con.close()
+    parts = [
+        f"{t} {counts[t]:,} facts" if counts.get(t) else f"{t} nothing (never loaded)"
+        for t in tickers
+    ]
+    outcome.kept.insert(0, "SEC: " + ", ".join(parts))
+
+
+def _print_outcome(outcome: RunOutcome, plan_size: int, total: float, settings) -> None:
+    failed_runs = len({label for label, _ in outcome.failures})
+    print(f"\n{plan_size - failed_runs} of {plan_size} runs succeeded in {total:.1f}s.")
+    checks = outcome.failed_checks + outcome.warnings
+    if checks:
+        print(f"{len(checks)} check(s) did not pass:")
+    for text in checks:
+        print(f"  {text}")
+    if settings.warehouse.exists():
+        _kept_companies(outcome, settings.warehouse)
+        _print_company_summary(settings.warehouse)
+    if outcome.kept:
+        print("Kept from the previous run (a source failed):")
+        for text in outcome.kept:
+            print(f"  {text}")
+    if settings.warehouse.exists():
+        print(
+            f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
+            f"(file {settings.warehouse})"
+        )
+    if outcome.failures:
+        print("Failed:", file=sys.stderr)
+        for label, message in outcome.failures:
+            print(f"  {label}: {message}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialise every asset for every selected company, through Dagster."""
     _apply_overrides(args)
@@ -103,8 +214,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for job_name, partitions in definitions.PARTITIONED_JOBS
         for key in partitions.get_partition_keys()
     ] + [(name, None) for name in definitions.UNPARTITIONED_JOBS]
-    failures: list[tuple[str, str]] = []
-    warnings: list[str] = []
+    outcome = RunOutcome()
     started = time.monotonic()
     mode = "offline, from raw/" if settings.offline else "online"
     print(f"capex run: {len(plan)} runs ({mode}); warehouse {settings.warehouse}", flush=True)
@@ -117,43 +227,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             partition_key=key, instance=instance, raise_on_error=False, run_config=run_config
         )
         elapsed = time.monotonic() - step_started
-        for evaluation in result.get_asset_check_evaluations():
-            if not evaluation.passed:
-                key = evaluation.asset_check_key
-                severity = evaluation.severity.value
-                warnings.append(
-                    f"{label}: check {key.asset_key.to_user_string()}:{key.name} did not pass "
-                    f"({severity}; {_metadata_text(evaluation)})"
-                )
+        failures_before = len(outcome.failures)
+        outcome.add(label, result)
         if result.success:
             print(f"ok ({elapsed:.1f}s)", flush=True)
         else:
-            messages = _failure_messages(result) or ["run failed"]
             print(f"FAILED ({elapsed:.1f}s)", flush=True)
-            for message in messages:
+            for _label, message in outcome.failures[failures_before:]:
                 print(f"    {message}", flush=True)
-                failures.append((label, message))
-    total = time.monotonic() - started
-    print(
-        f"\n{len(plan) - len({f[0] for f in failures})} of {len(plan)} runs succeeded "
-        f"in {total:.1f}s."
-    )
-    if warnings:
-        print(f"{len(warnings)} check(s) did not pass:")
-    for warning in warnings:
-        print(f"  {warning}")
-    if settings.warehouse.exists():
-        _print_company_summary(settings.warehouse)
-        print(
-            f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
-            f"(file {settings.warehouse})"
-        )
-    if failures:
-        print("Failed:", file=sys.stderr)
-        for label, message in failures:
-            print(f"  {label}: {message}", file=sys.stderr)
-        return 1
-    return 0
+    _print_outcome(outcome, len(plan), time.monotonic() - started, settings)
+    return outcome.exit_code()
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -241,7 +324,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="fetch, land and model everything (the main job)")
+    run = commands.add_parser(
+        "run",
+        help="fetch, land and model everything (the main job)",
+        description="Fetch, land and model every selected company and source, through "
+        "Dagster. Each source (SEC, prices, news, FX) fails alone: what it held before is "
+        "kept and named in the summary.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument(
         "--tickers",
         help="comma-separated tickers (default: CAPEX_TICKERS or the "
@@ -282,10 +373,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as exc:
         print(f"capex: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except FileNotFoundError as exc:
         print(f"capex: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

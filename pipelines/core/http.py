@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -28,6 +29,7 @@ from tenacity import (
     stop_after_delay,
 )
 
+from pipelines.core.config import DEFAULT_MAX_BODY_BYTES
 from pipelines.core.rawstore import MissingRawDocument, RawDocument, RawStore, document_key
 
 
@@ -101,6 +103,60 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 Validator = Callable[[bytes, str | None], Any]
+# A URL policy: returns why ``url`` may not be fetched, or None when it may.
+UrlGuard = Callable[[str], str | None]
+
+MAX_REDIRECTS = 10
+_CHUNK = 1 << 16
+
+
+class BodyTooLarge(ValueError):
+    """A response body beyond CAPEX_MAX_BODY_BYTES (read no further than the limit)."""
+
+
+class RefusedUrl(requests.RequestException):
+    """A redirect to a URL the source's guard refuses (file://, another local port...)."""
+
+
+class GuardedSession(requests.Session):
+    """A session that checks every redirect target against ``guard`` before following it."""
+
+    def __init__(self, guard: UrlGuard | None = None):
+        super().__init__()
+        self.guard = guard
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target is not None:
+            absolute = urljoin(resp.url, target)
+            scheme = urlsplit(absolute).scheme.lower()
+            why = f"{scheme}:// is not http(s)" if scheme not in {"http", "https"} else None
+            why = why or (self.guard(absolute) if self.guard else None)
+            if why:
+                raise RefusedUrl(f"{absolute}: {why}")
+        return target
+
+
+def _read_limited(response: requests.Response, limit: int) -> bytes:
+    """The (decoded) body of a streamed response, refusing more than ``limit`` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    too_large = (
+        f"body larger than CAPEX_MAX_BODY_BYTES={limit:,} bytes; raise that setting if this "
+        "document is really that big"
+    )
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise BodyTooLarge(f"{too_large} (Content-Length {int(declared):,})")
+    chunks, size = [], 0
+    for chunk in response.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise BodyTooLarge(too_large)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    response._content = body  # later reads of .content / .text see the body read here
+    return body
 
 
 def expect_json(body: bytes, content_type: str | None) -> Any:
@@ -142,6 +198,9 @@ class Fetcher:
         rate_key: str | None = None,
         session: requests.Session | None = None,
         log: Callable[[str], None] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        not_found_hint: str | None = None,
+        url_guard: UrlGuard | None = None,
     ):
         self.source = source
         self.base_url = base_url.rstrip("/")
@@ -155,7 +214,10 @@ class Fetcher:
         # Sources that share a server's limit (SEC's two hosts) share one ``rate_key``.
         lock_name = f"{rate_key or source}.rate"
         self.limiter = RateLimiter(store.root / ".locks" / lock_name, requests_per_second)
-        self.session = session or requests.Session()
+        self.max_body_bytes = max_body_bytes
+        self.not_found_hint = not_found_hint
+        self.session = session or GuardedSession(url_guard)
+        self.session.max_redirects = MAX_REDIRECTS
         self.log = log or (lambda _message: None)
         self.bytes_downloaded = 0
         self.requests_sent = 0
@@ -228,8 +290,16 @@ class Fetcher:
             self.limiter.acquire()
             self.requests_sent += 1
             try:
-                response = self.session.get(url, headers=headers, timeout=self.timeout)
-                body = response.content  # reads the body: a short read raises here
+                response = self.session.get(url, headers=headers, timeout=self.timeout, stream=True)
+                body = _read_limited(response, self.max_body_bytes)  # a short read raises here
+            except BodyTooLarge as exc:
+                raise FetchError(url, str(exc)) from exc
+            except RefusedUrl as exc:
+                raise FetchError(url, f"refused a redirect: {exc}") from exc
+            except requests.TooManyRedirects as exc:
+                raise FetchError(
+                    url, f"redirect loop: more than {MAX_REDIRECTS} redirects; check the URL"
+                ) from exc
             except requests.Timeout as exc:
                 raise _Retryable(url, f"timed out after {self.timeout}s") from exc
             except requests.ConnectionError as exc:
@@ -242,6 +312,8 @@ class Fetcher:
                 raise _Retryable(url, f"connection failed or body truncated ({exc})") from exc
             except requests.exceptions.ChunkedEncodingError as exc:
                 raise _Retryable(url, f"body truncated ({exc})") from exc
+            except requests.RequestException as exc:  # undecodable body, bad URL...
+                raise FetchError(url, f"request failed ({type(exc).__name__}: {exc})") from exc
             status = response.status_code
             if status == 429 or status >= 500:
                 wait = parse_retry_after(response.headers.get("Retry-After"))
@@ -256,7 +328,7 @@ class Fetcher:
             if status == 304:
                 return response
             if status >= 400:
-                hint = " (is the CIK or ticker right?)" if status == 404 else ""
+                hint = f" ({self.not_found_hint})" if status == 404 and self.not_found_hint else ""
                 raise FetchError(url, f"HTTP {status}{hint}")
             self.bytes_downloaded += len(body)
             return response

@@ -61,11 +61,22 @@ def document_key(source: str, url: str) -> str:
     return "/".join([source, *segments]) if segments else f"{source}/_root"
 
 
+def forbid_world_write() -> None:
+    """Mask the world-write bit for every file and folder this process creates.
+
+    raw/, the warehouse and the reports are data others may read but nobody else may
+    change, whatever umask the process was started with.
+    """
+    current = os.umask(0o022)
+    os.umask(current | 0o002)
+
+
 class RawStore:
     """Append-only store of fetched bodies under ``root``."""
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
+        forbid_world_write()
 
     def _folder(self, key: str) -> Path:
         return self.root / key

@@ -25,6 +25,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipelines.core.rawstore import forbid_world_write
+
 SCHEMAS = ("raw", "staging", "marts")
 
 
@@ -35,6 +37,7 @@ class Warehouse:
         self.build_path = Path(build_path)
         self.published_path = Path(published_path)
         self.lock_path = self.build_path.with_name(self.build_path.name + ".lock")
+        forbid_world_write()
 
     @classmethod
     def from_settings(cls, settings) -> Warehouse:

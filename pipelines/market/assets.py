@@ -11,6 +11,7 @@ them.
 
 import dagster as dg
 
+from pipelines.core.checks import KEPT_METADATA
 from pipelines.core.manifest import record_manifest
 from pipelines.core.partitions import universe
 from pipelines.core.resources import CapexResource
@@ -75,6 +76,11 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
             capex.warehouse.replace_rows(
                 "staging.prices", load.frame, {"ticker": load.symbol.ticker}, PRICES_DDL, con
             )
+        kept = con.execute(
+            "SELECT ticker, count(*), max(date) FROM staging.prices "
+            "WHERE list_contains(?, ticker) GROUP BY ticker ORDER BY ticker",
+            [[load.symbol.ticker for load in failed]],
+        ).fetchall()
         raw_keys = [load.raw_key for load in landed if load.raw_key]
         if raw_keys:
             record_manifest(con, capex.store, raw_keys)
@@ -107,6 +113,7 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
                 sum(capex.store.latest(load.raw_key).bytes for load in landed if load.raw_key)
             ),
             "offline": settings.offline,
+            **_kept_metadata(failed, kept),
         }
     )
     yield dg.AssetCheckResult(
@@ -123,6 +130,21 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
     yield dg.AssetCheckResult(
         check_name="sane_prices", passed=insane == 0, metadata={"bad_rows": insane}
     )
+
+
+def _kept_metadata(failed: list, kept: list[tuple]) -> dict:
+    """What the previous runs left for the tickers that failed now (for `capex run`)."""
+    if not failed:
+        return {}
+    rows = {ticker: (count, last) for ticker, count, last in kept}
+    parts = [
+        f"{load.symbol.ticker} {rows[load.symbol.ticker][0]} days up to "
+        f"{rows[load.symbol.ticker][1]}"
+        if load.symbol.ticker in rows
+        else f"{load.symbol.ticker} nothing (never loaded)"
+        for load in failed
+    ]
+    return {KEPT_METADATA: "prices: " + ", ".join(parts)}
 
 
 @dg.multi_asset(

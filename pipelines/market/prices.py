@@ -131,6 +131,9 @@ def prices_fetcher(
         max_attempts=settings.http_max_attempts,
         max_retry_seconds=settings.http_max_retry_seconds,
         log=log,
+        max_body_bytes=settings.max_body_bytes,
+        not_found_hint="is the symbol right? see pipelines/seeds/price_symbols.csv and "
+        "CAPEX_PRICES_URL",
     )
 
 

@@ -8,6 +8,8 @@ keep every version there), so a run with CAPEX_OFFLINE=1 rebuilds the same rows.
 import dagster as dg
 import polars as pl
 
+from pipelines.core.http import FetchError
+from pipelines.core.checks import KEPT_METADATA
 from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
 from pipelines.market.ecb import FX_SCHEMA, fetch_ecb_rates
@@ -160,21 +162,38 @@ def news_numbers(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.
         "ECB euro reference rates (eurofxref-hist, from CAPEX_FX_URL): units of each currency "
         "per euro, one row per business day and currency. News claims in other currencies "
         "are converted to USD with the rate of their publication date. Empty (and not "
-        "fetched) when no news sources are configured."
+        "fetched) when no news sources are configured. When the ECB cannot be reached the "
+        "last good rates are kept (the check rates_refreshed fails, naming why): USD claims "
+        "are checked all the same, claims in other currencies on days without a rate are "
+        "unverifiable."
     ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "rates_refreshed",
+            asset=FX_RATES,
+            description="The ECB rates were fetched (or read from raw/ offline) in this run; "
+            "the metadata says why not and what was kept.",
+        )
+    ],
 )
-def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
+def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource):
     if not news_config(capex.settings).sources:
         # no news, nothing to convert: do not reach out to the ECB at all
         context.log.info("no news sources configured: staging.fx_rates left empty")
         rows = _write(capex, "staging.fx_rates", pl.DataFrame(schema=FX_SCHEMA), FX_DDL)
-        return dg.MaterializeResult(metadata={"rows": rows, "skipped": "no news sources"})
-    fetched, fetcher = fetch_ecb_rates(capex.settings, capex.store, log=context.log.info)
+        yield dg.MaterializeResult(metadata={"rows": rows, "skipped": "no news sources"})
+        yield dg.AssetCheckResult(check_name="rates_refreshed", passed=True)
+        return
+    try:
+        fetched, fetcher = fetch_ecb_rates(capex.settings, capex.store, log=context.log.info)
+    except FetchError as exc:
+        yield from _keep_fx_rates(context, capex, exc)
+        return
     rates: pl.DataFrame = fetched.parsed
     with capex.warehouse.connect() as con:
         record_manifest(con, capex.store, [fetched.document.key])
         rows = capex.warehouse.replace_rows("staging.fx_rates", rates, {}, FX_DDL, con=con)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "rows": rows,
             "currencies": rates["currency"].n_unique(),
@@ -184,6 +203,32 @@ def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.Mate
             "bytes": dg.MetadataValue.int(fetched.document.bytes),
             "requests_sent": fetcher.requests_sent,
         }
+    )
+    yield dg.AssetCheckResult(check_name="rates_refreshed", passed=True)
+
+
+def _keep_fx_rates(context: dg.AssetExecutionContext, capex: CapexResource, error: FetchError):
+    """The ECB failed: keep the last good rates (or an empty table), never fail the news."""
+    kept = _read(capex, "staging.fx_rates", FX_SCHEMA)
+    if kept is None:
+        kept = pl.DataFrame(schema=FX_SCHEMA)
+        _write(capex, "staging.fx_rates", kept, FX_DDL)
+    last = kept["rate_date"].max() if kept.height else None
+    what = (
+        f"{kept.height} rates up to {last}" if kept.height else "no rates (none were ever loaded)"
+    )
+    context.log.error(f"ECB rates not refreshed ({error}); kept {what}")
+    yield dg.MaterializeResult(
+        metadata={
+            "rows": kept.height,
+            "error": str(error),
+            KEPT_METADATA: f"FX: {what}; non-USD claims after that are unverifiable",
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name="rates_refreshed",
+        passed=False,
+        metadata={"error": str(error), "kept": what},
     )
 
 

@@ -247,6 +247,15 @@ def _unverifiable(claim: dict, claimed, why: str) -> tuple:
     )
 
 
+def _no_usd_value(claim: dict) -> str:
+    """Why a money claim has no USD value: no exchange rate for its currency and day."""
+    currency, published = claim["currency"], claim["published_at"]
+    if currency and currency != "USD":
+        day = published.date().isoformat() if published else "an unknown publication date"
+        return f"no exchange rate for {currency} on {day}"
+    return claim["note"] or "no USD value"
+
+
 def _filed_for(claim: dict, filed: FiledValues, start, end, basis) -> Filed | str:
     ticker, metric, segment = claim["ticker"], claim["metric"], claim["segment"]
     if segment:
@@ -298,7 +307,7 @@ def _check(claim: dict, filed: FiledValues) -> tuple:
     if claim["period_start"] is None:
         return _unverifiable(claim, claimed, claim["note"] or "no period could be resolved")
     if claimed is None:
-        return _unverifiable(claim, claimed, claim["note"] or "no USD value (no FX rate)")
+        return _unverifiable(claim, claimed, _no_usd_value(claim))
     start, end, basis = claim["period_start"], claim["period_end"], claim["period_basis"]
     found = _filed_for(claim, filed, start, end, basis)
     if isinstance(found, str):

@@ -23,6 +23,7 @@ union over every version of it raw/ holds: articles seen once stay, and an offli
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import tomllib
 import urllib.robotparser
 from collections.abc import Callable
@@ -193,6 +194,16 @@ class CrawlReport:
     documents: list[str] = field(default_factory=list)  # raw/ keys touched
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:  # a port out of range: matches no source
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
+
+
 def host_source(url: str) -> str:
     """The raw/ source name of a URL's host, e.g. 'news-www.example.com'."""
     return f"news-{(urlsplit(url).hostname or 'unknown').lower()}"
@@ -235,8 +246,35 @@ class NewsCrawler:
                 max_retry_seconds=self.settings.http_max_retry_seconds,
                 user_agent_help="set CAPEX_NEWS_USER_AGENT",
                 log=self.log,
+                max_body_bytes=self.settings.max_body_bytes,
+                not_found_hint="the page is gone or moved; check CAPEX_NEWS_SOURCES / "
+                "CAPEX_NEWS_CONFIG",
+                url_guard=self.refused,
             )
         return self._fetchers[origin]
+
+    def refused(self, url: str) -> str | None:
+        """Why a link (from a feed, or a redirect) may not be fetched, or None when it may.
+
+        Only http(s) is followed, and a link to a loopback, private or link-local address is
+        followed only to the origin of a configured source: a hostile feed must not make the
+        crawler read file:// or probe other services on this machine or network.
+        """
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in {"http", "https"}:
+            return f"{parts.scheme or 'a relative'}:// links are not followed (http(s) only)"
+        host = (parts.hostname or "").lower()
+        if _origin(url) in {_origin(source) for source in self.config.sources}:
+            return None
+        if host == "localhost" or host.endswith(".localhost"):
+            return "links to localhost are followed only to a configured source"
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return None  # a host name: public as far as we can tell without resolving it
+        if not address.is_global:
+            return f"{host} is not a public address and not a configured source's origin"
+        return None
 
     def allowed(self, url: str) -> bool:
         """Whether the host's robots.txt lets our User-Agent fetch ``url``."""
@@ -312,6 +350,10 @@ class NewsCrawler:
         host = urlsplit(item.url).hostname or ""
         document = None
         if fetch:
+            why = self.refused(item.url)
+            if why:
+                self.report.skipped.append((item.url, f"refused: {why}"))
+                return
             if not self.allowed(item.url):
                 self.report.skipped.append((item.url, "disallowed by robots.txt"))
                 return

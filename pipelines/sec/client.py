@@ -101,6 +101,8 @@ class SecClient:
             user_agent_help=USER_AGENT_HELP,
             rate_key="sec",
             log=log,
+            max_body_bytes=settings.max_body_bytes,
+            not_found_hint="is the CIK or ticker right?",
         )
         self.data = Fetcher("sec-data", settings.sec_data_url, store, **common)
         self.www = Fetcher("sec-www", settings.sec_www_url, store, **common)
