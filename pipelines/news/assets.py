@@ -8,8 +8,8 @@ keep every version there), so a run with CAPEX_OFFLINE=1 rebuilds the same rows.
 import dagster as dg
 import polars as pl
 
-from pipelines.core.http import FetchError
 from pipelines.core.checks import KEPT_METADATA
+from pipelines.core.http import FetchError
 from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
 from pipelines.market.ecb import FX_SCHEMA, fetch_ecb_rates
