@@ -126,7 +126,7 @@ class RunOutcome:
             )
             (self.failed_checks if severity == "ERROR" else self.warnings).append(text)
         for event in result.get_asset_materialization_events():
-            kept = event.asset_materialization.metadata.get(KEPT_METADATA)
+            kept = event.step_materialization_data.materialization.metadata.get(KEPT_METADATA)
             if kept is not None:
                 self.kept.append(str(getattr(kept, "value", kept)))
         if not result.success:
@@ -361,7 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
     publish.set_defaults(func=cmd_publish)
 
     ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev)")
-    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1, this machine only; the UI has no log-in: "
+        "put an authenticating reverse proxy in front before binding a public address)",
+    )
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
     return parser
