@@ -214,6 +214,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         for job_name, partitions in definitions.PARTITIONED_JOBS
         for key in partitions.get_partition_keys()
     ] + [(name, None) for name in definitions.UNPARTITIONED_JOBS]
+    from pipelines.core.rawstore import RawStore
+
+    swept = RawStore(settings.raw_dir).sweep_partial()
+    if swept:
+        print(f"removed {len(swept)} partial file(s) an interrupted run left in raw/")
     outcome = RunOutcome()
     started = time.monotonic()
     mode = "offline, from raw/" if settings.offline else "online"

@@ -10,11 +10,14 @@ rebuilt from this folder alone.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,8 +128,6 @@ class RawStore:
             return latest
         fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         stem = f"{fetched_at.replace(':', '').replace('-', '')}_{digest[:16]}"
-        folder = self._folder(key)
-        folder.mkdir(parents=True, exist_ok=True)
         meta = {
             "url": url,
             "fetched_at": fetched_at,
@@ -137,11 +138,33 @@ class RawStore:
             "last_modified": last_modified,
             "content_type": content_type,
         }
+        folder = self._folder(key)
+        folder.mkdir(parents=True, exist_ok=True)
         body_path = folder / f"{stem}.body"
-        _write_atomically(body_path, body)
-        # The sidecar goes last: a version exists only once both files are complete.
-        _write_atomically(folder / f"{stem}.meta.json", json.dumps(meta, indent=1).encode())
+        with _locked(folder):
+            _sweep_folder(folder)  # what a writer killed here before left behind
+            _write_atomically(body_path, body)
+            # The sidecar goes last: a version exists only once both files are complete.
+            _write_atomically(folder / f"{stem}.meta.json", json.dumps(meta, indent=1).encode())
         return RawDocument(key=key, path=body_path, **meta)
+
+    def sweep_partial(self) -> list[Path]:
+        """Remove what a killed writer left behind: temporary files, bodies without sidecar.
+
+        Each folder is swept under the same lock :meth:`put` holds, so a writer still at work
+        in another process is never disturbed. Returns the removed paths.
+        """
+        if not self.root.is_dir():
+            return []
+        folders = {path.parent for path in self.root.rglob(f"{_TMP_PREFIX}*")}
+        folders |= {
+            body.parent for body in self.root.rglob("*.body") if not _meta_of(body).exists()
+        }
+        removed: list[Path] = []
+        for folder in sorted(folders):
+            with _locked(folder):
+                removed += _sweep_folder(folder)
+        return removed
 
     def all_documents(self) -> list[RawDocument]:
         """Every version of every document (for rebuilding the manifest)."""
@@ -154,8 +177,36 @@ class RawStore:
         return docs
 
 
+_TMP_PREFIX = ".tmp-"
+_LOCK_NAME = ".lock"
+
+
+def _meta_of(body: Path) -> Path:
+    return body.with_name(body.name.removesuffix(".body") + ".meta.json")
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on one document folder (released by the OS if the holder dies)."""
+    with open(folder / _LOCK_NAME, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sweep_folder(folder: Path) -> list[Path]:
+    """Under the folder's lock: delete temporary files and bodies whose sidecar never came."""
+    stale = list(folder.glob(f"{_TMP_PREFIX}*"))
+    stale += [body for body in folder.glob("*.body") if not _meta_of(body).exists()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX, suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -28,6 +28,7 @@ import polars as pl
 from pipelines.core.rawstore import forbid_world_write
 
 SCHEMAS = ("raw", "staging", "marts")
+_PUBLISH_PREFIX = ".publish-"
 
 
 class Warehouse:
@@ -126,8 +127,11 @@ class Warehouse:
             finally:
                 con.close()
             self.published_path.parent.mkdir(parents=True, exist_ok=True)
+            # copies left by a publish that was killed (publishing holds the lock: none is live)
+            for stale in self.published_path.parent.glob(f"{_PUBLISH_PREFIX}*"):
+                stale.unlink(missing_ok=True)
             fd, tmp = tempfile.mkstemp(
-                dir=self.published_path.parent, prefix=".publish-", suffix=".duckdb"
+                dir=self.published_path.parent, prefix=_PUBLISH_PREFIX, suffix=".duckdb"
             )
             os.close(fd)
             try:
