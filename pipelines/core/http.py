@@ -13,12 +13,14 @@ import email.utils
 import fcntl
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import polars as pl
 import requests
 import urllib3
 from tenacity import (
@@ -40,6 +42,33 @@ class FetchError(RuntimeError):
         super().__init__(f"{url}: {cause}")
         self.url = url
         self.cause = cause
+
+
+# What a parser may raise on a hostile or broken document (wrong types, missing keys, absurd
+# numbers); anything else is a bug of ours and stays a crash with its traceback.
+DOCUMENT_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+    pl.exceptions.PolarsError,
+)
+
+
+@contextmanager
+def document_errors(url: str, what: str) -> Iterator[None]:
+    """Turn a parser's failure on a malformed document into one error naming its URL."""
+    try:
+        yield
+    except FetchError:
+        raise
+    except DOCUMENT_ERRORS as exc:
+        if url in str(exc):  # already names the document (XbrlParseError, PriceFormatError)
+            raise
+        raise FetchError(url, f"malformed {what} ({type(exc).__name__}: {exc})") from exc
 
 
 class _Retryable(Exception):

@@ -7,6 +7,7 @@ takes exactly the same path and gives the same rows.
 
 import dagster as dg
 
+from pipelines.core.http import document_errors
 from pipelines.core.manifest import record_manifest
 from pipelines.core.partitions import company, company_partitions
 from pipelines.core.resources import CapexResource
@@ -157,13 +158,15 @@ def staging_facts(context: dg.AssetExecutionContext, capex: CapexResource):
 def staging_filings(context: dg.AssetExecutionContext, capex: CapexResource):
     documents = _read_back(context, capex)
     target = documents.company
+    with document_errors(documents.submissions.document.url, "submissions document"):
+        company_frame = company_row(documents.submissions.parsed, target.ticker, target.cik)
     with capex.warehouse.connect() as con:
         filings = capex.warehouse.replace_rows(
             "staging.filings", documents.filings, {"ticker": target.ticker}, FILINGS_DDL, con
         )
         capex.warehouse.replace_rows(
             "staging.companies",
-            company_row(documents.submissions.parsed, target.ticker, target.cik),
+            company_frame,
             {"ticker": target.ticker},
             COMPANIES_DDL,
             con,

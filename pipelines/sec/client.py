@@ -23,7 +23,7 @@ from datetime import date
 import polars as pl
 
 from pipelines.core.config import ConfigError, Settings
-from pipelines.core.http import Fetched, Fetcher, expect_json
+from pipelines.core.http import Fetched, Fetcher, document_errors, expect_json
 from pipelines.core.rawstore import RawStore
 from pipelines.core.universe import Company, parse_company_tickers
 from pipelines.sec.submissions import (
@@ -204,21 +204,20 @@ def company_documents(
     or nothing.
     """
     submissions = client.submissions(company.cik)
-    pages = [
-        client.submissions_page(name) for name in overflow_pages_needed(submissions.parsed, since)
-    ]
-    filings = filings_frame(
-        submissions.parsed, [p.parsed for p in pages], company.ticker, company.cik
-    )
+    with document_errors(submissions.document.url, "submissions document"):
+        names = overflow_pages_needed(submissions.parsed, since)
+    pages = [client.submissions_page(name) for name in names]
+    with document_errors(submissions.document.url, "submissions (or overflow page)"):
+        filings = filings_frame(
+            submissions.parsed, [p.parsed for p in pages], company.ticker, company.cik
+        )
     companyfacts = client.companyfacts(company.cik)
     periodic = periodic_filings(filings, since)
     documents = []
     for number, filing in enumerate(periodic.iter_rows(named=True), start=1):
         index = client.filing_index(company.cik, filing["accession"])
-        try:
+        with document_errors(index.document.url, "filing index"):
             name = xbrl_document_name(index.parsed, filing["primary_document"])
-        except ValueError as exc:
-            raise ValueError(f"{index.document.url}: {exc}") from exc
         fetched = client.filing_document(company.cik, filing["accession"], name)
         documents.append(
             FilingDocument(filing["accession"], filing["form"], filing["filed"], index, fetched)

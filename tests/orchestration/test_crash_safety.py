@@ -26,7 +26,7 @@ from tests.conftest import ROOT, capex_environment, run_capex
 from tests.warehouse_snapshot import table_digests
 
 KILLS = 20
-RERUN_EVERY = 5  # a full re-run, compared with the clean build, after every 5th kill
+RERUN_EVERY = 10  # a full re-run, compared with the clean build, after every 10th kill
 TICKERS = "TSLA"
 
 
