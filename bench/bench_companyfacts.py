@@ -26,7 +26,8 @@ import json, resource, sys, tempfile, time
 from pathlib import Path
 import duckdb
 from pipelines.sec.companyfacts import normalize_companyfacts
-from pipelines.sec.facts import FACTS_DDL, FACTS_INSERT_SELECT
+from pipelines.core.tables import FACTS
+from pipelines.sec.facts import FACTS_INSERT_SELECT
 from pipelines.core.warehouse import Warehouse
 
 path = Path(sys.argv[1])
@@ -34,14 +35,14 @@ body = path.read_bytes()
 tmp = Path(tempfile.mkdtemp())
 warehouse = Warehouse(tmp / "build.duckdb", tmp / "capex.duckdb")
 with warehouse.connect() as con:
-    con.execute(FACTS_DDL)
+    con.execute(FACTS.ddl())
 baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 timings = []
 rows = 0
 for _ in range(5):
     started = time.perf_counter()
     frame = normalize_companyfacts(json.loads(body), "X", 1)
-    rows = warehouse.replace_rows("staging.facts", frame, {"ticker": "X"}, FACTS_DDL,
+    rows = warehouse.replace_rows(FACTS, frame, {"ticker": "X"},
                                   select=FACTS_INSERT_SELECT)
     timings.append(time.perf_counter() - started)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline

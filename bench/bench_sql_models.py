@@ -31,15 +31,13 @@ sys.path.insert(0, str(ROOT))
 
 import polars as pl  # noqa: E402
 
+from pipelines.core.tables import FACTS  # noqa: E402
 from pipelines.core.warehouse import Warehouse  # noqa: E402
 from pipelines.models.checks import MART_KEYS  # noqa: E402
 from pipelines.models.seed_tables import write_seeds  # noqa: E402
 from pipelines.models.sqlmodels import discover_models, rebuild, with_upstream  # noqa: E402
 from pipelines.sec.companyfacts import normalize_companyfacts  # noqa: E402
-from pipelines.sec.facts import (  # noqa: E402
-    FACTS_DDL,
-    merge_facts,
-)
+from pipelines.sec.facts import merge_facts  # noqa: E402
 from tests.sec_server import RECORDED_FILINGS  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "sec"
@@ -74,7 +72,7 @@ def land(warehouse: Warehouse, companies: list[tuple[str, int, pl.DataFrame]]) -
     """Insert each company's rows under its own ticker/CIK; returns seconds."""
     started = time.perf_counter()
     with warehouse.connect() as con:
-        con.execute(FACTS_DDL)
+        con.execute(FACTS.ddl())
         registered: dict[int, str] = {}
         for ticker, cik, frame in companies:
             name = registered.get(id(frame))

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipelines.core.config import ConfigError, load_settings
+from pipelines.core.config import ConfigError, Settings, load_settings, with_overrides
 
 EPILOG = """\
 examples:
@@ -23,13 +23,14 @@ Settings come from environment variables (README, 'Environment variables').
 """
 
 
-def _apply_overrides(args: argparse.Namespace) -> None:
-    if getattr(args, "tickers", None):
-        os.environ["CAPEX_TICKERS"] = args.tickers
-    if getattr(args, "offline", False):
-        os.environ["CAPEX_OFFLINE"] = "1"
-    if getattr(args, "since", None):
-        os.environ["CAPEX_SINCE"] = args.since
+def _settings(args: argparse.Namespace) -> Settings:
+    """The environment's settings with this command's flags over them."""
+    return with_overrides(
+        load_settings(),
+        tickers=getattr(args, "tickers", None),
+        since=getattr(args, "since", None),
+        offline=True if getattr(args, "offline", False) else None,
+    )
 
 
 def _failure_messages(result) -> list[str]:
@@ -192,15 +193,14 @@ def _print_outcome(outcome: RunOutcome, plan_size: int, total: float, settings) 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialise every asset for every selected company, through Dagster."""
-    _apply_overrides(args)
-    settings = load_settings()
+    settings = _settings(args)
     if not settings.offline:
         from pipelines.sec.client import check_user_agent
 
         check_user_agent(settings.sec_user_agent)
     import dagster as dg
 
-    from pipelines import definitions
+    from pipelines.definitions import build_code_location
 
     instance = (
         dg.DagsterInstance.get()
@@ -209,11 +209,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     level = "INFO" if args.verbose else "WARNING"
     run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
-    plan = [
-        (job_name, key)
-        for job_name, partitions in definitions.PARTITIONED_JOBS
-        for key in partitions.get_partition_keys()
-    ] + [(name, None) for name in definitions.UNPARTITIONED_JOBS]
+    location = build_code_location(settings)
+    plan = [(location.jobs.company.name, key) for key in location.partitions.get_partition_keys()]
+    plan.append((location.jobs.models.name, None))
     from pipelines.core.rawstore import RawStore
 
     swept = RawStore(settings.raw_dir).sweep_partial()
@@ -227,7 +225,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         label = f"{job_name}[{key}]" if key else job_name
         print(f"[{number}/{len(plan)}] {label} ... ", end="", flush=True)
         step_started = time.monotonic()
-        job = definitions.defs.resolve_job_def(job_name)
+        job = location.definitions.resolve_job_def(job_name)
         result = job.execute_in_process(
             partition_key=key, instance=instance, raise_on_error=False, run_config=run_config
         )
@@ -288,10 +286,9 @@ def cmd_publish(_args: argparse.Namespace) -> int:
 
 
 def cmd_companies(args: argparse.Namespace) -> int:
-    _apply_overrides(args)
-    from pipelines.core.partitions import universe
+    from pipelines.sec.partitions import universe
 
-    for company in universe().values():
+    for company in universe(_settings(args)).values():
         print(f"{company.ticker:8} {company.cik:>10}  {company.name}")
     return 0
 

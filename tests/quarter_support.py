@@ -1,6 +1,6 @@
 """Helpers for the quarter-mart tests: hand-made staging.facts rows and a real warehouse.
 
-Facts land through the foundation's own contract (``FACTS_DDL``, ``FACTS_INSERT_SELECT``,
+Facts land through the foundation's own contract (``tables.FACTS``, ``FACTS_INSERT_SELECT``,
 ``Warehouse.replace_rows``), and the marts are built by the real SQL models, so these tests
 exercise exactly what ``capex run`` does after landing.
 """
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.core import tables
 from pipelines.core.warehouse import Warehouse
 from pipelines.models.checks import MART_KEYS
 from pipelines.models.seed_tables import write_seeds
 from pipelines.models.sqlmodels import discover_models, rebuild, with_upstream
-from pipelines.sec.facts import FACT_SCHEMA, FACTS_DDL, FACTS_INSERT_SELECT
+from pipelines.sec.facts import FACT_SCHEMA, FACTS_INSERT_SELECT
 
 QUARTER_MARTS = tuple(MART_KEYS)
 
@@ -81,7 +82,7 @@ def land_facts(warehouse: Warehouse, frames: dict[str, pl.DataFrame]) -> None:
     with warehouse.connect() as con:
         for ticker, frame in frames.items():
             warehouse.replace_rows(
-                "staging.facts", frame, {"ticker": ticker}, FACTS_DDL, con, FACTS_INSERT_SELECT
+                tables.FACTS, frame, {"ticker": ticker}, con, FACTS_INSERT_SELECT
             )
 
 

@@ -8,7 +8,7 @@ this file alone.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -98,16 +98,37 @@ def _rate(env, name: str, default: str, maximum: float | None = None) -> float:
     return rate
 
 
+def _since(text: str, source: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{source}={text!r} is not a date; use YYYY-MM-DD, e.g. 2019-01-01"
+        ) from exc
+
+
+def with_overrides(
+    settings: Settings,
+    *,
+    tickers: str | None = None,
+    since: str | None = None,
+    offline: bool | None = None,
+) -> Settings:
+    """``settings`` with the command line's overrides (None keeps the setting)."""
+    changes: dict = {}
+    if tickers:
+        changes["tickers"] = tuple(t.upper() for t in _split(tickers))
+    if since:
+        changes["since"] = _since(since, "--since")
+    if offline is not None:
+        changes["offline"] = offline
+    return replace(settings, **changes)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read :class:`Settings` from ``environ`` (default: ``os.environ``)."""
     env = os.environ if environ is None else environ
-    since_text = env.get("CAPEX_SINCE", DEFAULT_SINCE)
-    try:
-        since = date.fromisoformat(since_text)
-    except ValueError as exc:
-        raise ConfigError(
-            f"CAPEX_SINCE={since_text!r} is not a date; use YYYY-MM-DD, e.g. 2019-01-01"
-        ) from exc
+    since = _since(env.get("CAPEX_SINCE", DEFAULT_SINCE), "CAPEX_SINCE")
     rate = _rate(env, "CAPEX_SEC_RATE", "8", maximum=10.0)
     prices_rate = _rate(env, "CAPEX_PRICES_RATE", "1")
     news_rate = _rate(env, "CAPEX_NEWS_RATE", "0.5")

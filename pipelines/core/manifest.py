@@ -8,34 +8,10 @@ import duckdb
 import polars as pl
 
 from pipelines.core.rawstore import RawStore
+from pipelines.core.tables import MANIFEST
 
-MANIFEST_DDL = """
-CREATE TABLE IF NOT EXISTS raw.manifest (
-    key VARCHAR NOT NULL,
-    url VARCHAR NOT NULL,
-    fetched_at TIMESTAMP NOT NULL,
-    status INTEGER NOT NULL,
-    sha256 VARCHAR NOT NULL,
-    bytes BIGINT NOT NULL,
-    etag VARCHAR,
-    last_modified VARCHAR,
-    content_type VARCHAR,
-    path VARCHAR NOT NULL
-)
-"""
-
-_SCHEMA = {
-    "key": pl.String,
-    "url": pl.String,
-    "fetched_at": pl.String,
-    "status": pl.Int32,
-    "sha256": pl.String,
-    "bytes": pl.Int64,
-    "etag": pl.String,
-    "last_modified": pl.String,
-    "content_type": pl.String,
-    "path": pl.String,
-}
+# fetched_at arrives as the sidecar's ISO text, parsed below.
+_SCHEMA = {**MANIFEST.columns, "fetched_at": pl.String}
 
 
 def record_manifest(con: duckdb.DuckDBPyConnection, store: RawStore, keys: Iterable[str]) -> int:
@@ -53,7 +29,7 @@ def record_manifest(con: duckdb.DuckDBPyConnection, store: RawStore, keys: Itera
     frame = pl.DataFrame(rows, schema=_SCHEMA).with_columns(
         pl.col("fetched_at").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ")
     )
-    con.execute(MANIFEST_DDL)
+    con.execute(MANIFEST.ddl())
     if keys:
         con.execute("DELETE FROM raw.manifest WHERE list_contains(?, key)", [keys])
     if frame.height:

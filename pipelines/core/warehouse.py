@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from pipelines.core.rawstore import forbid_world_write
+from pipelines.core.tables import Table
 
 SCHEMAS = ("raw", "staging", "marts")
 _PUBLISH_PREFIX = ".publish-"
@@ -78,33 +79,32 @@ class Warehouse:
 
     def replace_rows(
         self,
-        table: str,
+        table: Table,
         frame: pl.DataFrame,
         match: Mapping[str, Any],
-        ddl: str,
         con: duckdb.DuckDBPyConnection | None = None,
         select: str = "SELECT * FROM {source}",
     ) -> int:
         """Replace the rows of ``table`` matching ``match`` (e.g. ticker = NVDA) by ``frame``.
 
-        ``ddl`` creates the table when it does not exist; ``select`` may reshape the incoming
+        ``table``'s contract creates it when it does not exist; ``select`` may reshape the incoming
         rows (``{source}`` names them). Runs in one transaction (the given connection's, or a
         new one). Returns the number of rows written.
         """
         if con is None:
             with self.connect() as own:
-                return self.replace_rows(table, frame, match, ddl, own, select)
-        con.execute(ddl)
+                return self.replace_rows(table, frame, match, own, select)
+        con.execute(table.ddl())
         if match:
             where = " AND ".join(f"{column} = ?" for column in match)
-            con.execute(f"DELETE FROM {table} WHERE {where}", list(match.values()))
+            con.execute(f"DELETE FROM {table.name} WHERE {where}", list(match.values()))
         else:
-            con.execute(f"DELETE FROM {table}")
+            con.execute(f"DELETE FROM {table.name}")
         if frame.height:
             con.register("_incoming", frame.to_arrow())
             try:
                 query = select.replace("{source}", "_incoming")
-                con.execute(f"INSERT INTO {table} BY NAME {query}")
+                con.execute(f"INSERT INTO {table.name} BY NAME {query}")
             finally:
                 con.unregister("_incoming")
         return frame.height

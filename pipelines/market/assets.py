@@ -11,25 +11,23 @@ them.
 
 import dagster as dg
 
+from pipelines.core import tables
 from pipelines.core.checks import KEPT_METADATA
 from pipelines.core.manifest import record_manifest
-from pipelines.core.partitions import universe
 from pipelines.core.resources import CapexResource
-from pipelines.market.price_csv import PRICES_DDL
 from pipelines.market.prices import load_prices, price_universe
 from pipelines.market.shares import (
     RATIO_FACTS_SQL,
     SHARE_FACTS_SQL,
-    SHARES_DDL,
-    SPLITS_DDL,
     shares_outstanding,
 )
 from pipelines.orchestration.automation import follow_upstream
+from pipelines.sec.partitions import universe
 
-PRICES = dg.AssetKey(["staging", "prices"])
-SHARES = dg.AssetKey(["staging", "shares_outstanding"])
-SPLITS = dg.AssetKey(["staging", "stock_splits"])
-FACTS = dg.AssetKey(["staging", "facts"])
+PRICES = tables.PRICES.key
+SHARES = tables.SHARES_OUTSTANDING.key
+SPLITS = tables.STOCK_SPLITS.key
+FACTS = tables.FACTS.key
 
 
 @dg.asset(
@@ -65,16 +63,18 @@ FACTS = dg.AssetKey(["staging", "facts"])
 )
 def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
     settings = capex.settings
-    loads = load_prices(settings, capex.store, price_universe(universe()), log=context.log.info)
+    loads = load_prices(
+        settings, capex.store, price_universe(universe(settings)), log=context.log.info
+    )
     landed = [load for load in loads if load.error is None]
     failed = [load for load in loads if load.error is not None]
     for load in failed:
         context.log.error(load.error)
     with capex.warehouse.connect() as con:
-        con.execute(PRICES_DDL)
+        con.execute(tables.PRICES.ddl())
         for load in landed:
             capex.warehouse.replace_rows(
-                "staging.prices", load.frame, {"ticker": load.symbol.ticker}, PRICES_DDL, con
+                tables.PRICES, load.frame, {"ticker": load.symbol.ticker}, con
             )
         kept = con.execute(
             "SELECT ticker, count(*), max(date) FROM staging.prices "
@@ -200,8 +200,8 @@ def staging_shares(capex: CapexResource):
             r[0] for r in con.execute("SELECT DISTINCT ticker FROM staging.facts").fetchall()
         ]
         shares, splits = shares_outstanding(share_facts, ratio_facts)
-        capex.warehouse.replace_rows("staging.shares_outstanding", shares, {}, SHARES_DDL, con)
-        capex.warehouse.replace_rows("staging.stock_splits", splits, {}, SPLITS_DDL, con)
+        capex.warehouse.replace_rows(tables.SHARES_OUTSTANDING, shares, {}, con)
+        capex.warehouse.replace_rows(tables.STOCK_SPLITS, splits, {}, con)
     without = sorted(set(companies) - set(shares["ticker"].to_list()))
     yield dg.MaterializeResult(
         asset_key=SHARES,

@@ -17,11 +17,12 @@ import polars as pl
 from pipelines.core.config import DEFAULT_FX_URL, Settings
 from pipelines.core.http import Fetched, Fetcher
 from pipelines.core.rawstore import RawStore
+from pipelines.core.tables import FX_RATES
 
 FX_FILE = "eurofxref-hist.zip"
 # The real eurofxref-hist.csv is ~1.5 MB; anything 30 times that is not it.
 MAX_CSV_BYTES = 50 * 1024 * 1024
-FX_SCHEMA = {"rate_date": pl.Date, "currency": pl.String, "per_eur": pl.Float64}
+FX_SCHEMA = FX_RATES.columns
 
 
 def _unzip_csv(body: bytes) -> bytes:

@@ -71,6 +71,25 @@ def parse_price_csv(
     file path) is only used in error messages. Returns a frame with :data:`PRICES_SCHEMA`.
     """
     where = origin or f"the {ticker} price CSV"
+    raw = _read_csv(body, where)
+    parsed = _typed_rows(_without_empty_rows(raw, where))
+    _raise_on_bad_cells(parsed, where)
+    _raise_on_bad_days(parsed, where)
+    return (
+        parsed.select(
+            pl.lit(ticker, pl.String).alias("ticker"),
+            "date",
+            *PRICE_COLUMNS,
+            pl.col("volume").round(0).cast(pl.Int64).alias("volume"),
+            pl.lit(source, pl.String).alias("source"),
+        )
+        .sort("date")
+        .cast(PRICES_SCHEMA)
+    )
+
+
+def _read_csv(body: bytes | str, where: str) -> pl.DataFrame:
+    """The CSV's cells as text, with stripped header names and a ``line`` column."""
     text = body.decode("utf-8-sig", errors="replace") if isinstance(body, bytes) else body
     if not text.strip():
         raise PriceFormatError(f"{where} is empty (0 rows); expected a daily price CSV")
@@ -99,9 +118,12 @@ def parse_price_csv(
         raise PriceFormatError(f"{where}: {exc}") from exc
     if raw.height == 0:
         raise PriceFormatError(f"{where} has a header but no rows")
-
     # Line numbers as a text editor shows them (header = line 1), for error messages.
-    raw = raw.with_row_index("line", offset=2)
+    return raw.with_row_index("line", offset=2)
+
+
+def _without_empty_rows(raw: pl.DataFrame, where: str) -> pl.DataFrame:
+    """Cells stripped, missing markers as null, and rows without any price dropped."""
     cleaned = raw.with_columns(
         pl.when(pl.col(c).str.strip_chars().is_in(_MISSING))
         .then(None)
@@ -115,9 +137,13 @@ def parse_price_csv(
     cleaned = cleaned.filter(~pl.all_horizontal(pl.col(c).is_null() for c in price_cells))
     if cleaned.height == 0:
         raise PriceFormatError(f"{where} has no row with a price")
+    return cleaned
 
+
+def _typed_rows(cleaned: pl.DataFrame) -> pl.DataFrame:
+    """Dates and numbers parsed (null where a cell does not parse), beside their text."""
     has_volume = "Volume" in cleaned.columns
-    parsed = cleaned.select(
+    return cleaned.select(
         "line",
         # yfinance writes tz-aware timestamps ("2024-06-10 00:00:00-04:00"): the trading day
         # is the local date, i.e. the first ten characters.
@@ -130,8 +156,10 @@ def parse_price_csv(
         *(pl.col(c.title()).alias(f"_{c}_text") for c in PRICE_COLUMNS),
         (pl.col("Volume") if has_volume else pl.lit(None, pl.String)).alias("_volume_text"),
     )
-    _raise_on_bad_cells(parsed, where)
 
+
+def _raise_on_bad_days(parsed: pl.DataFrame, where: str) -> None:
+    """Raise on a date that appears twice or a close that is not positive."""
     duplicated = parsed.filter(pl.col("date").is_duplicated()).sort("line")
     if duplicated.height:
         row = duplicated.row(0, named=True)
@@ -146,17 +174,6 @@ def parse_price_csv(
             f"{where}: line {row['line']}: close {row['_close_text']!r} on {row['date']} is not "
             "positive"
         )
-    return (
-        parsed.select(
-            pl.lit(ticker, pl.String).alias("ticker"),
-            "date",
-            *PRICE_COLUMNS,
-            pl.col("volume").round(0).cast(pl.Int64).alias("volume"),
-            pl.lit(source, pl.String).alias("source"),
-        )
-        .sort("date")
-        .cast(PRICES_SCHEMA)
-    )
 
 
 def _number(text: pl.Expr, below: float = float("inf")) -> pl.Expr:
@@ -195,17 +212,3 @@ def detect_layout_of(body: bytes | str) -> str:
     if not lines:
         raise PriceFormatError("empty price CSV")
     return detect_layout(lines[0].split(","))
-
-
-PRICES_DDL = """
-CREATE TABLE IF NOT EXISTS staging.prices (
-    ticker VARCHAR NOT NULL,
-    date DATE NOT NULL,
-    open DOUBLE,
-    high DOUBLE,
-    low DOUBLE,
-    close DOUBLE NOT NULL,
-    volume BIGINT,
-    source VARCHAR NOT NULL
-)
-"""

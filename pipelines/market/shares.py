@@ -31,6 +31,8 @@ from datetime import timedelta
 
 import polars as pl
 
+from pipelines.core.tables import STOCK_SPLITS
+
 SHARES_CONCEPT = "EntityCommonStockSharesOutstanding"
 CLASS_AXIS = "us-gaap:StatementClassOfStockAxis"
 SPLIT_RATIO_CONCEPTS = (
@@ -63,38 +65,7 @@ RATIO_FACTS_SCHEMA = {
     "filed": pl.Date,
     "value": pl.Float64,
 }
-SPLITS_SCHEMA = {
-    "ticker": pl.String,
-    "ratio": pl.Float64,  # new shares per old share: 10.0 for a 10:1 split, 0.1 for 1:10
-    "after_date": pl.Date,  # last count date before the split (null when unknown)
-    "before_date": pl.Date,  # first count date after it (null when no count yet)
-    "ratio_fact_date": pl.Date,  # latest period end of the ratio facts (null when none)
-    "detected_from": pl.String,
-}
-
-SHARES_DDL = """
-CREATE TABLE IF NOT EXISTS staging.shares_outstanding (
-    ticker VARCHAR NOT NULL,
-    period_end DATE NOT NULL,
-    accession VARCHAR,
-    form VARCHAR,
-    filed DATE,
-    shares_reported DOUBLE NOT NULL,
-    share_classes INTEGER NOT NULL,
-    split_factor DOUBLE NOT NULL,
-    shares_outstanding DOUBLE NOT NULL
-)
-"""
-SPLITS_DDL = """
-CREATE TABLE IF NOT EXISTS staging.stock_splits (
-    ticker VARCHAR NOT NULL,
-    ratio DOUBLE NOT NULL,
-    after_date DATE,
-    before_date DATE,
-    ratio_fact_date DATE,
-    detected_from VARCHAR NOT NULL
-)
-"""
+SPLITS_SCHEMA = STOCK_SPLITS.columns
 
 # Reads the inputs of this module from staging.facts (DuckDB SQL).
 SHARE_FACTS_SQL = f"""

@@ -14,6 +14,7 @@ import dagster as dg
 
 from pipelines.core.checks import check_result
 from pipelines.core.resources import CapexResource
+from pipelines.core.tables import table_key
 from pipelines.models import checks
 from pipelines.models.seed_tables import SEEDS, write_seeds
 from pipelines.models.sqlmodels import SqlModel, build_model, discover_models
@@ -22,11 +23,6 @@ from pipelines.orchestration.automation import follow_upstream
 MODELS_GROUP = "models"
 MARTS_GROUP = "marts"
 SEEDS_KEY_PREFIX = "staging"
-
-
-def table_key(table: str) -> dg.AssetKey:
-    """The asset key of a warehouse table: ``staging.facts`` → ``["staging", "facts"]``."""
-    return dg.AssetKey(table.split("."))
 
 
 def _column_schema(con, schema: str, name: str) -> dg.TableSchema:

@@ -23,6 +23,7 @@ from importlib import resources
 import duckdb
 import polars as pl
 
+from pipelines.core.tables import Table
 from pipelines.core.warehouse import Warehouse
 
 # Non-cash disclosures that look like capex; no metric may map to them.
@@ -46,15 +47,14 @@ class Seed:
         return f"staging.{self.name}"
 
     @property
+    def contract(self) -> Table:
+        """The warehouse table the seed becomes."""
+        return Table(self.table, self.schema, rebuilt_whole=True)
+
+    @property
     def filename(self) -> str:
         return f"{self.name}.csv"
 
-    def ddl(self) -> str:
-        columns = ", ".join(f"{name} {_DUCKDB_TYPES[dtype]}" for name, dtype in self.schema.items())
-        return f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})"
-
-
-_DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Int32: "INTEGER", pl.Boolean: "BOOLEAN"}
 
 METRIC_DEFINITIONS = Seed(
     "metric_definitions",
@@ -201,8 +201,5 @@ def write_seeds(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> dict[st
     frames = load_seeds()
     written = {}
     for seed in SEEDS:
-        con.execute(f"DROP TABLE IF EXISTS {seed.table}")
-        written[seed.table] = warehouse.replace_rows(
-            seed.table, frames[seed.name], {}, seed.ddl(), con
-        )
+        written[seed.table] = warehouse.replace_rows(seed.contract, frames[seed.name], {}, con)
     return written

@@ -8,73 +8,51 @@ keep every version there), so a run with CAPEX_OFFLINE=1 rebuilds the same rows.
 import dagster as dg
 import polars as pl
 
+from pipelines.core import tables
 from pipelines.core.checks import KEPT_METADATA
 from pipelines.core.http import FetchError
 from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
-from pipelines.market.ecb import FX_SCHEMA, fetch_ecb_rates
-from pipelines.news.checks import CHECK_SCHEMA, check_claims
+from pipelines.market.ecb import fetch_ecb_rates
+from pipelines.news.checks import check_claims
 from pipelines.news.claims import (
-    CLAIM_SCHEMA,
     ClaimResolver,
     FiscalCalendar,
     article_sentences,
     resolve_claims,
 )
-from pipelines.news.crawler import ARTICLE_SCHEMA, NewsCrawler, build_articles, news_config
-from pipelines.news.numbers import NUMBER_SCHEMA, extract_numbers
+from pipelines.news.crawler import NewsCrawler, build_articles, news_config
+from pipelines.news.numbers import extract_numbers
 from pipelines.orchestration.automation import follow_upstream
 
-NEWS_ARTICLES = dg.AssetKey(["staging", "news_articles"])
-NEWS_NUMBERS = dg.AssetKey(["staging", "news_numbers"])
-FX_RATES = dg.AssetKey(["staging", "fx_rates"])
-NEWS_CLAIMS = dg.AssetKey(["marts", "news_claims"])
-CLAIM_CHECKS = dg.AssetKey(["marts", "claim_checks"])
-METRIC_QUARTERLY = dg.AssetKey(["marts", "metric_quarterly"])
-SEGMENT_REVENUE = dg.AssetKey(["marts", "segment_revenue"])
-
-_DUCKDB_TYPES = {
-    pl.String: "VARCHAR",
-    pl.Int32: "INTEGER",
-    pl.Float64: "DOUBLE",
-    pl.Boolean: "BOOLEAN",
-    pl.Date: "DATE",
-}
+NEWS_ARTICLES = tables.NEWS_ARTICLES.key
+NEWS_NUMBERS = tables.NEWS_NUMBERS.key
+FX_RATES = tables.FX_RATES.key
+NEWS_CLAIMS = tables.NEWS_CLAIMS.key
+CLAIM_CHECKS = tables.CLAIM_CHECKS.key
+METRIC_QUARTERLY = tables.table_key("marts.metric_quarterly")
+SEGMENT_REVENUE = tables.table_key("marts.segment_revenue")
 
 
-def _ddl(table: str, schema: dict, not_null: tuple[str, ...] = ()) -> str:
-    """CREATE OR REPLACE TABLE from a polars schema: these tables are rebuilt whole."""
-    columns = []
-    for name, dtype in schema.items():
-        sql = "TIMESTAMPTZ" if isinstance(dtype, pl.Datetime) else _DUCKDB_TYPES[dtype]
-        columns.append(f"{name} {sql}{' NOT NULL' if name in not_null else ''}")
-    return f"CREATE OR REPLACE TABLE {table} ({', '.join(columns)})"
-
-
-ARTICLES_DDL = _ddl("staging.news_articles", ARTICLE_SCHEMA, ("article_id", "url", "body_text"))
-NUMBERS_DDL = _ddl("staging.news_numbers", NUMBER_SCHEMA, ("article_id", "text", "value"))
-FX_DDL = _ddl("staging.fx_rates", FX_SCHEMA, ("rate_date", "currency", "per_eur"))
-CLAIMS_DDL = _ddl("marts.news_claims", CLAIM_SCHEMA, ("claim_id", "article_id", "metric"))
-CHECKS_DDL = _ddl("marts.claim_checks", CHECK_SCHEMA, ("claim_id", "verdict", "explanation"))
-
-
-def _read(capex: CapexResource, table: str, schema: dict | None = None) -> pl.DataFrame | None:
-    """The rows of ``table``, or None when it does not exist (yet)."""
-    schema_name, name = table.split(".")
+def _read(capex: CapexResource, table: tables.Table | str) -> pl.DataFrame | None:
+    """The rows of ``table`` (a landed table, in its contract's types, or a SQL model by name),
+    or None when it does not exist (yet)."""
+    name = table.name if isinstance(table, tables.Table) else table
+    schema_name, table_name = name.split(".")
     with capex.warehouse.connect() as con:
         exists = con.execute(
             "SELECT count(*) FROM information_schema.tables "
             "WHERE table_schema = ? AND table_name = ?",
-            [schema_name, name],
+            [schema_name, table_name],
         ).fetchone()[0]
         if not exists:
             return None
-        frame = con.execute(f"SELECT * FROM {table}").pl()
-    return frame.cast(schema) if schema else frame  # type: ignore[arg-type]
+        frame = con.execute(f"SELECT * FROM {name}").pl()
+    return frame.cast(table.columns) if isinstance(table, tables.Table) else frame
 
 
-def _write(capex: CapexResource, table: str, frame: pl.DataFrame, ddl: str) -> int:
-    return capex.warehouse.replace_rows(table, frame, match={}, ddl=ddl)
+def _write(capex: CapexResource, table: tables.Table, frame: pl.DataFrame) -> int:
+    return capex.warehouse.replace_rows(table, frame, match={})
 
 
 @dg.asset(
@@ -104,9 +82,7 @@ def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg
         context.log.info("no news sources configured (CAPEX_NEWS_SOURCES / CAPEX_NEWS_CONFIG)")
     with capex.warehouse.connect() as con:
         record_manifest(con, capex.store, report.documents)
-        rows = capex.warehouse.replace_rows(
-            "staging.news_articles", built.articles, match={}, ddl=ARTICLES_DDL, con=con
-        )
+        rows = capex.warehouse.replace_rows(tables.NEWS_ARTICLES, built.articles, match={}, con=con)
     return dg.MaterializeResult(
         metadata={
             "rows": rows,
@@ -143,11 +119,11 @@ def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg
     ),
 )
 def news_numbers(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
-    articles = _read(capex, "staging.news_articles", ARTICLE_SCHEMA)
+    articles = _read(capex, tables.NEWS_ARTICLES)
     if articles is None:
         raise dg.Failure("staging.news_articles does not exist: materialize it first")
     numbers = extract_numbers(article_sentences(articles))
-    rows = _write(capex, "staging.news_numbers", numbers, NUMBERS_DDL)
+    rows = _write(capex, tables.NEWS_NUMBERS, numbers)
     by_unit = numbers.group_by("unit").len().sort("unit").rows()
     return dg.MaterializeResult(
         metadata={"rows": rows, "articles": articles.height, "by_unit": dict(by_unit)}
@@ -180,7 +156,7 @@ def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource):
     if not news_config(capex.settings).sources:
         # no news, nothing to convert: do not reach out to the ECB at all
         context.log.info("no news sources configured: staging.fx_rates left empty")
-        rows = _write(capex, "staging.fx_rates", pl.DataFrame(schema=FX_SCHEMA), FX_DDL)
+        rows = _write(capex, tables.FX_RATES, tables.FX_RATES.empty())
         yield dg.MaterializeResult(metadata={"rows": rows, "skipped": "no news sources"})
         yield dg.AssetCheckResult(check_name="rates_refreshed", passed=True)
         return
@@ -192,7 +168,7 @@ def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource):
     rates: pl.DataFrame = fetched.parsed
     with capex.warehouse.connect() as con:
         record_manifest(con, capex.store, [fetched.document.key])
-        rows = capex.warehouse.replace_rows("staging.fx_rates", rates, {}, FX_DDL, con=con)
+        rows = capex.warehouse.replace_rows(tables.FX_RATES, rates, {}, con=con)
     yield dg.MaterializeResult(
         metadata={
             "rows": rows,
@@ -209,10 +185,10 @@ def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource):
 
 def _keep_fx_rates(context: dg.AssetExecutionContext, capex: CapexResource, error: FetchError):
     """The ECB failed: keep the last good rates (or an empty table), never fail the news."""
-    kept = _read(capex, "staging.fx_rates", FX_SCHEMA)
+    kept = _read(capex, tables.FX_RATES)
     if kept is None:
-        kept = pl.DataFrame(schema=FX_SCHEMA)
-        _write(capex, "staging.fx_rates", kept, FX_DDL)
+        kept = tables.FX_RATES.empty()
+        _write(capex, tables.FX_RATES, kept)
     last = kept["rate_date"].max() if kept.height else None
     what = (
         f"{kept.height} rates up to {last}" if kept.height else "no rates (none were ever loaded)"
@@ -261,11 +237,11 @@ def fiscal_calendars(metric_quarterly: pl.DataFrame | None) -> dict[str, FiscalC
     ),
 )
 def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
-    articles = _read(capex, "staging.news_articles", ARTICLE_SCHEMA)
-    numbers = _read(capex, "staging.news_numbers", NUMBER_SCHEMA)
+    articles = _read(capex, tables.NEWS_ARTICLES)
+    numbers = _read(capex, tables.NEWS_NUMBERS)
     if articles is None or numbers is None:
         raise dg.Failure("staging.news_articles / staging.news_numbers missing: build them first")
-    rates = _read(capex, "staging.fx_rates", FX_SCHEMA)
+    rates = _read(capex, tables.FX_RATES)
     quarterly = _read(capex, "marts.metric_quarterly")
     if quarterly is None:
         context.log.warning(
@@ -273,7 +249,7 @@ def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.M
         )
     resolver = ClaimResolver(fiscal_calendars(quarterly))
     claims = resolve_claims(articles, numbers, article_sentences(articles), resolver, rates)
-    rows = _write(capex, "marts.news_claims", claims, CLAIMS_DDL)
+    rows = _write(capex, tables.NEWS_CLAIMS, claims)
     return dg.MaterializeResult(
         metadata={
             "rows": rows,
@@ -301,7 +277,7 @@ def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.M
     ),
 )
 def claim_checks(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
-    claims = _read(capex, "marts.news_claims", CLAIM_SCHEMA)
+    claims = _read(capex, tables.NEWS_CLAIMS)
     if claims is None:
         raise dg.Failure("marts.news_claims does not exist: materialize it first")
     quarterly = _read(capex, "marts.metric_quarterly")
@@ -322,7 +298,7 @@ def claim_checks(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.
         )
     segments = _read(capex, "marts.segment_revenue")
     checks = check_claims(claims, quarterly, segments)
-    rows = _write(capex, "marts.claim_checks", checks, CHECKS_DDL)
+    rows = _write(capex, tables.CLAIM_CHECKS, checks)
     return dg.MaterializeResult(
         metadata={
             "rows": rows,
@@ -337,8 +313,8 @@ def claim_checks(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.
     description="article_id is unique and no body is empty",
 )
 def news_articles_unique_and_nonempty(capex: CapexResource) -> dg.AssetCheckResult:
-    articles = _read(capex, "staging.news_articles", ARTICLE_SCHEMA)
-    rows = articles if articles is not None else pl.DataFrame(schema=ARTICLE_SCHEMA)
+    articles = _read(capex, tables.NEWS_ARTICLES)
+    rows = articles if articles is not None else tables.NEWS_ARTICLES.empty()
     duplicates = rows.height - rows["article_id"].n_unique()
     empty = rows.filter(pl.col("body_text").str.strip_chars().str.len_chars() == 0).height
     return dg.AssetCheckResult(
@@ -353,8 +329,8 @@ def news_articles_unique_and_nonempty(capex: CapexResource) -> dg.AssetCheckResu
     description="every claim is checked exactly once",
 )
 def every_claim_checked_once(capex: CapexResource) -> dg.AssetCheckResult:
-    claims = _read(capex, "marts.news_claims", CLAIM_SCHEMA)
-    checks = _read(capex, "marts.claim_checks", CHECK_SCHEMA)
+    claims = _read(capex, tables.NEWS_CLAIMS)
+    checks = _read(capex, tables.CLAIM_CHECKS)
     claim_ids = set(claims["claim_id"]) if claims is not None else set()
     check_ids = list(checks["claim_id"]) if checks is not None else []
     missing = len(claim_ids - set(check_ids))

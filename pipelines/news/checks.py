@@ -28,22 +28,13 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from pipelines.core.tables import CLAIM_CHECKS
+
 MATCH_TOLERANCE = 0.01
 CLOSE_TOLERANCE = 0.05
 _SLACK = timedelta(days=7)  # 52/53-week quarters end a few days off the month end
 
-CHECK_SCHEMA = {
-    "claim_id": pl.String,
-    "ticker": pl.String,
-    "metric": pl.String,
-    "period_start": pl.Date,
-    "period_end": pl.Date,
-    "claimed_value": pl.Float64,
-    "filed_value": pl.Float64,
-    "deviation": pl.Float64,
-    "verdict": pl.String,
-    "explanation": pl.String,
-}
+CHECK_SCHEMA = CLAIM_CHECKS.columns
 
 _NOT_FILED = {
     "market_cap": "market value is a market price, not a filed figure",

@@ -44,6 +44,8 @@ from importlib import resources
 
 import polars as pl
 
+from pipelines.core.tables import NEWS_CLAIMS
+
 # --- sentences ----------------------------------------------------------------------------
 
 _ABBREVIATIONS = {
@@ -567,28 +569,7 @@ def _quarters_of(period: Period, cal: FiscalCalendar) -> list[tuple[int, int]]:
 
 # --- claims -------------------------------------------------------------------------------
 
-CLAIM_SCHEMA = {
-    "claim_id": pl.String,
-    "article_id": pl.String,
-    "sentence": pl.String,
-    "ticker": pl.String,
-    "metric": pl.String,
-    "segment": pl.String,
-    "period_start": pl.Date,
-    "period_end": pl.Date,
-    "value": pl.Float64,
-    "low": pl.Float64,
-    "high": pl.Float64,
-    "unit": pl.String,
-    "currency": pl.String,
-    "value_usd": pl.Float64,
-    "precision_usd": pl.Float64,
-    "period_basis": pl.String,
-    "period_label": pl.String,
-    "forecast": pl.Boolean,
-    "published_at": pl.Datetime("us", "UTC"),
-    "note": pl.String,
-}
+CLAIM_SCHEMA = NEWS_CLAIMS.columns
 
 
 @dataclass

@@ -38,6 +38,7 @@ from lxml import etree
 from pipelines.core.config import ConfigError, Settings
 from pipelines.core.http import Fetcher, FetchError, RateLimiter
 from pipelines.core.rawstore import RawDocument, RawStore, document_key
+from pipelines.core.tables import NEWS_ARTICLES
 from pipelines.news.article_html import NoArticleBody, extract_article, parse_datetime
 
 
@@ -377,16 +378,7 @@ class NewsCrawler:
 
 # --- pages → articles ---------------------------------------------------------------------
 
-ARTICLE_SCHEMA = {
-    "article_id": pl.String,
-    "url": pl.String,
-    "title": pl.String,
-    "published_at": pl.Datetime("us", "UTC"),
-    "author": pl.String,
-    "source": pl.String,
-    "language": pl.String,
-    "body_text": pl.String,
-}
+ARTICLE_SCHEMA = NEWS_ARTICLES.columns
 
 
 @dataclass

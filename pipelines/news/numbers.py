@@ -35,6 +35,8 @@ import re
 
 import polars as pl
 
+from pipelines.core.tables import NEWS_NUMBERS
+
 # --- vocabulary -----------------------------------------------------------------------------
 
 _NEG_DIR = (
@@ -219,22 +221,7 @@ _NEG_SUFFIX_SET = {w.lower() for w in _NEG_SUFFIX.split("|")}
 _PP_SET = {w.lower() for w in _PP.split("|")}
 _PCT_SET = {w.lower() for w in _PCT.split("|")}
 
-NUMBER_SCHEMA = {
-    "article_id": pl.String,
-    "sentence_no": pl.Int32,
-    "sentence": pl.String,
-    "position": pl.Int32,
-    "text": pl.String,
-    "value": pl.Float64,
-    "low": pl.Float64,
-    "high": pl.Float64,
-    "unit": pl.String,
-    "currency": pl.String,
-    "scale": pl.Float64,
-    "precision": pl.Float64,
-    "change": pl.Boolean,
-    "qualifier": pl.String,
-}
+NUMBER_SCHEMA = NEWS_NUMBERS.columns
 
 
 def _lower_ws(expr: pl.Expr) -> pl.Expr:

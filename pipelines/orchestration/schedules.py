@@ -19,13 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
-from pipelines.core.config import ConfigError, Settings, load_settings
-from pipelines.core.partitions import company_partitions
-
-# Defined in pipelines/definitions.py; referenced by name so that module can import this one.
-COMPANY_JOB = "company_refresh"
-PRICES_GROUP = "prices"
-NEWS_GROUP = "news"
+from pipelines.core.config import ConfigError, Settings
+from pipelines.orchestration.jobs import Jobs
 
 
 def default_status(settings: Settings) -> dg.DefaultScheduleStatus:
@@ -57,7 +52,7 @@ def _schedule(variable: str, cron: str, fn, **kwargs) -> dg.ScheduleDefinition:
         ) from exc
 
 
-def company_run_requests(scheduled_for: datetime | None) -> list[dg.RunRequest]:
+def company_run_requests(tickers: list[str], scheduled_for: datetime | None) -> list[dg.RunRequest]:
     """One ``company_refresh`` run per company; the run key makes a tick idempotent."""
     stamp = scheduled_for.isoformat() if scheduled_for else "manual"
     return [
@@ -66,33 +61,19 @@ def company_run_requests(scheduled_for: datetime | None) -> list[dg.RunRequest]:
             partition_key=ticker,
             tags={"capex/trigger": "filings_daily"},
         )
-        for ticker in company_partitions.get_partition_keys()
+        for ticker in tickers
     ]
 
 
 def build_schedules(
-    settings: Settings | None = None,
-) -> tuple[list, list[dg.ScheduleDefinition]]:
-    """The refresh jobs this module defines and the three schedules, from ``settings``."""
-    settings = settings or load_settings()
+    settings: Settings, jobs: Jobs, tickers: list[str]
+) -> list[dg.ScheduleDefinition]:
+    """The three schedules, from ``settings``, launching ``jobs`` (``tickers``: the companies)."""
     timezone = _check_timezone(settings)
     status = default_status(settings)
 
-    prices_job = dg.define_asset_job(
-        "prices_refresh",
-        selection=dg.AssetSelection.groups(PRICES_GROUP).downstream(),
-        description="Fetch prices, rebuild share counts and everything downstream of them "
-        "(valuation marts, the published warehouse, the report).",
-    )
-    news_job = dg.define_asset_job(
-        "news_refresh",
-        selection=dg.AssetSelection.groups(NEWS_GROUP).downstream(),
-        description="Fetch the news sources, extract claims and check them against the filings, "
-        "then publish the warehouse and the report.",
-    )
-
     def filings_daily(context: dg.ScheduleEvaluationContext):
-        return company_run_requests(context.scheduled_execution_time)
+        return company_run_requests(tickers, context.scheduled_execution_time)
 
     def prices_daily(_context: dg.ScheduleEvaluationContext):
         return dg.RunRequest(tags={"capex/trigger": "prices_daily"})
@@ -101,12 +82,12 @@ def build_schedules(
         return dg.RunRequest(tags={"capex/trigger": "news_refresh_schedule"})
 
     common = dict(execution_timezone=timezone, default_status=status)
-    schedules = [
+    return [
         _schedule(
             "CAPEX_FILINGS_CRON",
             settings.filings_cron,
             filings_daily,
-            job_name=COMPANY_JOB,
+            job=jobs.company,
             description=f"Every company's SEC documents at {settings.filings_cron} ({timezone}); "
             "the SQL models follow through declarative automation.",
             **common,
@@ -115,7 +96,7 @@ def build_schedules(
             "CAPEX_PRICES_CRON",
             settings.prices_cron,
             prices_daily,
-            job=prices_job,
+            job=jobs.prices,
             description=f"Prices after the US close, at {settings.prices_cron} ({timezone}).",
             **common,
         ),
@@ -123,12 +104,8 @@ def build_schedules(
             "CAPEX_NEWS_CRON",
             settings.news_cron,
             news_refresh_schedule,
-            job=news_job,
+            job=jobs.news,
             description=f"News sources, at {settings.news_cron} ({timezone}).",
             **common,
         ),
     ]
-    return [prices_job, news_job], schedules
-
-
-JOBS, SCHEDULES = build_schedules()

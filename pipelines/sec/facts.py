@@ -1,37 +1,13 @@
-"""The staging.facts contract: its schema, its DDL, and the merge of both sources."""
+"""staging.facts rows: the contract's schema, facts of a filing document, and the merge of both
+sources (companyfacts and the filings)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import polars as pl
 
-from pipelines.core.http import document_errors
+from pipelines.core.tables import FACTS
 
-if TYPE_CHECKING:
-    from pipelines.sec.client import CompanyDocuments
-
-DIMENSIONS_TYPE = pl.List(pl.Struct({"axis": pl.String, "member": pl.String}))
-
-FACT_SCHEMA: dict[str, pl.DataType] = {
-    "ticker": pl.String,
-    "cik": pl.Int64,
-    "taxonomy": pl.String,
-    "concept": pl.String,
-    "unit": pl.String,
-    "period_start": pl.Date,
-    "period_end": pl.Date,
-    "value": pl.Decimal(38, 10),
-    "decimals": pl.Int32,
-    "accession": pl.String,
-    "form": pl.String,
-    "fiscal_year": pl.Int32,
-    "fiscal_period": pl.String,
-    "filed": pl.Date,
-    "frame": pl.String,
-    "dimensions": DIMENSIONS_TYPE,
-    "source": pl.String,
-}
+FACT_SCHEMA = FACTS.columns
 
 # The identity of a fact: the same fact seen in companyfacts and in the filing is one row.
 FACT_KEY = (
@@ -43,28 +19,6 @@ FACT_KEY = (
     "dimensions_key",
     "accession",
 )
-
-FACTS_DDL = """
-CREATE TABLE IF NOT EXISTS staging.facts (
-    ticker VARCHAR NOT NULL,
-    cik BIGINT NOT NULL,
-    taxonomy VARCHAR NOT NULL,
-    concept VARCHAR NOT NULL,
-    unit VARCHAR NOT NULL,
-    period_start DATE,
-    period_end DATE NOT NULL,
-    value DECIMAL(38, 10) NOT NULL,
-    decimals INTEGER,
-    accession VARCHAR,
-    form VARCHAR,
-    fiscal_year INTEGER,
-    fiscal_period VARCHAR,
-    filed DATE,
-    frame VARCHAR,
-    dimensions MAP(VARCHAR, VARCHAR),
-    source VARCHAR NOT NULL
-)
-"""
 
 # DuckDB turns the polars list of {axis, member} structs into a MAP on insert.
 FACTS_INSERT_SELECT = """
@@ -129,35 +83,3 @@ def filing_facts(
         pl.lit("filing").alias("source"),
     )
     return finish_facts(frame, ticker, cik)
-
-
-def company_facts(documents: CompanyDocuments) -> pl.DataFrame:
-    """All staging.facts rows of one company: companyfacts plus every filing's XBRL document.
-
-    Raises an error naming the document's URL when one does not parse: nothing of the
-    company lands then.
-    """
-    from pipelines.sec.companyfacts import normalize_companyfacts
-    from pipelines.sec.xbrl import parse_xbrl
-
-    company = documents.company
-    with document_errors(documents.companyfacts.document.url, "companyfacts document"):
-        from_companyfacts = normalize_companyfacts(
-            documents.companyfacts.parsed, company.ticker, company.cik
-        )
-    from_filings = []
-    for filing in documents.filing_documents:
-        doc = filing.fetched.document
-        with document_errors(doc.url, "XBRL document"):
-            parsed = parse_xbrl(doc.read(), url=doc.url)
-            from_filings.append(
-                filing_facts(
-                    parsed,
-                    ticker=company.ticker,
-                    cik=company.cik,
-                    accession=filing.accession,
-                    form=filing.form,
-                    filed=filing.filed,
-                )
-            )
-    return merge_facts(from_companyfacts, from_filings)

@@ -16,12 +16,12 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from pipelines.core.partitions import company_partitions
+from pipelines.core import tables
 from pipelines.core.resources import CapexResource
 
-FACTS = dg.AssetKey(["staging", "facts"])
-FILINGS = dg.AssetKey(["staging", "filings"])
-COMPANIES = dg.AssetKey(["staging", "companies"])
+FACTS = tables.FACTS.key
+FILINGS = tables.FILINGS.key
+COMPANIES = tables.COMPANIES.key
 
 LONGEST_QUARTER_DAYS = 98
 TEN_Q_DUE_DAYS = 40
@@ -145,22 +145,22 @@ def _latest_quarter_fresh(
     )
 
 
-# One check result per company partition. A partitions_def on an asset check is a preview
-# feature of Dagster 1.13, which warns so at definition time.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", dg.PreviewWarning)
-    latest_quarter_fresh = dg.asset_check(
-        asset=FACTS,
-        name="latest_quarter_fresh",
-        partitions_def=company_partitions,
-        additional_deps=[FILINGS, COMPANIES],
-        description=(
-            "The company's latest quarter in staging.facts is no older than its filing cadence "
-            "allows (next quarter ≤ 98 days later, its 10-Q due 40 days or its 10-K 60 days "
-            "after), and no 10-K/10-Q listed in staging.filings covers a later period than the "
-            "facts (warning)."
-        ),
-    )(_latest_quarter_fresh)
-
-
-CHECKS = [latest_quarter_fresh]
+def build_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
+    """The freshness check, one result per company partition of ``partitions``."""
+    # A partitions_def on an asset check is a preview feature of Dagster 1.13, which warns so
+    # at definition time.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        check = dg.asset_check(
+            asset=FACTS,
+            name="latest_quarter_fresh",
+            partitions_def=partitions,
+            additional_deps=[FILINGS, COMPANIES],
+            description=(
+                "The company's latest quarter in staging.facts is no older than its filing "
+                "cadence allows (next quarter ≤ 98 days later, its 10-Q due 40 days or its 10-K "
+                "60 days after), and no 10-K/10-Q listed in staging.filings covers a later "
+                "period than the facts (warning)."
+            ),
+        )(_latest_quarter_fresh)
+    return [check]

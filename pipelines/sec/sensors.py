@@ -31,13 +31,12 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.core.config import Settings, load_settings
+from pipelines.core.config import Settings
 from pipelines.core.http import FetchError
-from pipelines.core.partitions import universe
 from pipelines.core.rawstore import RawStore
 from pipelines.core.universe import Company
-from pipelines.orchestration.schedules import COMPANY_JOB
 from pipelines.sec.client import SecClient
+from pipelines.sec.partitions import universe
 from pipelines.sec.submissions import filings_frame
 
 # Forms that can change a company's figures: annual and quarterly reports, current reports
@@ -197,43 +196,42 @@ def poll_new_filings(
     return Poll(requests, marks, errors)
 
 
-_settings = load_settings()
+def build_new_filing_sensor(settings: Settings, job: dg.JobDefinition) -> dg.SensorDefinition:
+    """The sensor that launches ``job`` (a company's refresh) for each company with a new filing."""
 
-
-@dg.sensor(
-    name="new_filing_sensor",
-    job_name=COMPANY_JOB,
-    minimum_interval_seconds=_settings.filing_sensor_seconds,
-    default_status=(
-        dg.DefaultSensorStatus.RUNNING if _settings.autostart else dg.DefaultSensorStatus.STOPPED
-    ),
-    description=(
-        "Polls each company's SEC submissions and launches company_refresh for a company with a "
-        "new 10-K, 10-Q or 8-K (run key = the filing's accession, so one filing never triggers "
-        "two runs). The SQL models, the published warehouse and the report follow through "
-        "declarative automation (sensor capex_automation)."
-    ),
-)
-def new_filing_sensor(context: dg.SensorEvaluationContext):
-    settings = load_settings()
-    if settings.offline:
-        return dg.SkipReason("CAPEX_OFFLINE=1: not polling SEC")
-    companies = list(universe().values())
-    poll = poll_new_filings(settings, companies, parse_cursor(context.cursor), context.log.info)
-    for ticker, message in poll.errors.items():
-        context.log.warning(f"{ticker}: submissions not checked: {message}")
-    if len(poll.errors) == len(companies):
-        raise RuntimeError(
-            "could not fetch any company's SEC submissions: "
-            + "; ".join(f"{t}: {m}" for t, m in poll.errors.items())
-        )
-    skip = None
-    if not poll.run_requests:
-        checked = len(companies) - len(poll.errors)
-        skip = f"no new 10-K, 10-Q or 8-K for the {checked} companies checked"
-    return dg.SensorResult(
-        run_requests=poll.run_requests, cursor=dump_cursor(poll.marks), skip_reason=skip
+    @dg.sensor(
+        name="new_filing_sensor",
+        job=job,
+        minimum_interval_seconds=settings.filing_sensor_seconds,
+        default_status=(
+            dg.DefaultSensorStatus.RUNNING if settings.autostart else dg.DefaultSensorStatus.STOPPED
+        ),
+        description=(
+            "Polls each company's SEC submissions and launches company_refresh for a company "
+            "with a new 10-K, 10-Q or 8-K (run key = the filing's accession, so one filing never "
+            "triggers two runs). The SQL models, the published warehouse and the report follow "
+            "through declarative automation (sensor capex_automation)."
+        ),
     )
+    def new_filing_sensor(context: dg.SensorEvaluationContext):
+        if settings.offline:
+            return dg.SkipReason("CAPEX_OFFLINE=1: not polling SEC")
+        companies = list(universe(settings).values())
+        marks = parse_cursor(context.cursor)
+        poll = poll_new_filings(settings, companies, marks, context.log.info)
+        for ticker, message in poll.errors.items():
+            context.log.warning(f"{ticker}: submissions not checked: {message}")
+        if len(poll.errors) == len(companies):
+            raise RuntimeError(
+                "could not fetch any company's SEC submissions: "
+                + "; ".join(f"{t}: {m}" for t, m in poll.errors.items())
+            )
+        skip = None
+        if not poll.run_requests:
+            checked = len(companies) - len(poll.errors)
+            skip = f"no new 10-K, 10-Q or 8-K for the {checked} companies checked"
+        return dg.SensorResult(
+            run_requests=poll.run_requests, cursor=dump_cursor(poll.marks), skip_reason=skip
+        )
 
-
-SENSORS = [new_filing_sensor]
+    return new_filing_sensor

@@ -6,42 +6,11 @@ from datetime import date
 
 import polars as pl
 
+from pipelines.core.tables import COMPANIES, FILINGS
+
 PUBLIC_ARCHIVES_URL = "https://www.sec.gov/Archives/edgar/data"
 
-FILINGS_SCHEMA = {
-    "ticker": pl.String,
-    "cik": pl.Int64,
-    "accession": pl.String,
-    "form": pl.String,
-    "filed": pl.Date,
-    "report_date": pl.Date,
-    "primary_document": pl.String,
-    "url": pl.String,
-}
-
-FILINGS_DDL = """
-CREATE TABLE IF NOT EXISTS staging.filings (
-    ticker VARCHAR NOT NULL,
-    cik BIGINT NOT NULL,
-    accession VARCHAR NOT NULL,
-    form VARCHAR NOT NULL,
-    filed DATE NOT NULL,
-    report_date DATE,
-    primary_document VARCHAR,
-    url VARCHAR
-)
-"""
-
-COMPANIES_DDL = """
-CREATE TABLE IF NOT EXISTS staging.companies (
-    ticker VARCHAR NOT NULL,
-    cik BIGINT NOT NULL,
-    name VARCHAR,
-    fiscal_year_end VARCHAR,
-    sic VARCHAR,
-    sic_description VARCHAR
-)
-"""
+FILINGS_SCHEMA = FILINGS.columns
 
 # The 10-K and 10-Q forms whose XBRL documents are loaded.
 PERIODIC_FORMS = ("10-K", "10-Q")
@@ -122,12 +91,5 @@ def company_row(submissions: dict, ticker: str, cik: int) -> pl.DataFrame:
             "sic": [submissions.get("sic")],
             "sic_description": [submissions.get("sicDescription")],
         },
-        schema={
-            "ticker": pl.String,
-            "cik": pl.Int64,
-            "name": pl.String,
-            "fiscal_year_end": pl.String,
-            "sic": pl.String,
-            "sic_description": pl.String,
-        },
+        schema=COMPANIES.columns,
     )

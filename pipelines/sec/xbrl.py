@@ -17,14 +17,21 @@ The caller (the SEC loading step) adds ticker, CIK, accession, form, filing date
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import Decimal
 
 import polars as pl
-import pyarrow as pa
 from lxml import etree
+
+from pipelines.sec.ixt import INSTANCE_NUMBER, IxtFormatError, dei_date, inline_number
+from pipelines.sec.xbrl_facts import (
+    DECIMAL_CONTEXT,
+    Context,
+    FactCollector,
+    XbrlParseError,
+    decimals_attribute,
+)
 
 XBRLI = "http://www.xbrl.org/2003/instance"
 XBRLDI = "http://xbrl.org/2006/xbrldi"
@@ -32,19 +39,6 @@ LINK = "http://www.xbrl.org/2003/linkbase"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 IX_NAMESPACES = ("http://www.xbrl.org/2013/inlineXBRL", "http://www.xbrl.org/2008/inlineXBRL")
 
-VALUE_DTYPE = pl.Decimal(38, 10)
-DIMENSIONS_DTYPE = pl.List(pl.Struct({"axis": pl.String, "member": pl.String}))
-FACT_SCHEMA: dict[str, pl.DataType] = {
-    "taxonomy": pl.String(),
-    "concept": pl.String(),
-    "unit": pl.String(),
-    "period_start": pl.Date(),
-    "period_end": pl.Date(),
-    "value": VALUE_DTYPE,
-    "decimals": pl.Int32(),
-    "dimensions": DIMENSIONS_DTYPE,
-    "dimensions_key": pl.String(),
-}
 
 _DEI_FIELDS = {
     "DocumentType": "document_type",
@@ -55,31 +49,20 @@ _DEI_FIELDS = {
 # Only namespaces that never hold facts may appear at the top of an instance without a
 # contextRef; anything else there is a fact missing its context.
 _NON_FACT_NAMESPACES = {XBRLI, LINK, XBRLDI}
-_QUANTUM = Decimal("1e-10")  # DECIMAL(38, 10)
-_DECIMAL_CONTEXT = Context(prec=60)
 _SNIFF_BYTES = 65536
-
-
-class XbrlParseError(ValueError):
-    """The body is not a usable XBRL document. The message names the URL and the cause."""
-
-    def __init__(self, url: str, cause: str):
-        super().__init__(f"{url or '<no url>'}: {cause}")
-        self.url = url
-        self.cause = cause
 
 
 @dataclass(frozen=True)
 class XbrlDocument:
     """The numeric facts and document metadata of one XBRL instance or inline XBRL document.
 
-    ``facts`` has the columns of :data:`FACT_SCHEMA`, one row per distinct fact (concept,
-    unit, period, dimensions). ``duplicates`` counts repeated facts that were dropped because
-    they agreed with the kept one (inline documents repeat facts; a rounded copy agrees with
-    a precise one); ``conflicts`` counts repeats whose value disagreed (the most precise, or
-    else the first, was kept); ``nil_facts`` counts xsi:nil numeric facts, which are
-    skipped. Facts in an ``xbrli:forever`` context have no period to file them under and are
-    skipped too (SEC filings do not use them for numbers).
+    ``facts`` has the columns of :data:`~pipelines.sec.xbrl_facts.FACT_SCHEMA`, one row per
+    distinct fact (concept, unit, period, dimensions). ``duplicates`` counts repeated facts that
+    were dropped because they agreed with the kept one (inline documents repeat facts; a rounded
+    copy agrees with a precise one); ``conflicts`` counts repeats whose value disagreed (the
+    most precise, or else the first, was kept); ``nil_facts`` counts xsi:nil numeric facts,
+    which are skipped. Facts in an ``xbrli:forever`` context have no period to file them under
+    and are skipped too (SEC filings do not use them for numbers).
     """
 
     url: str
@@ -222,14 +205,6 @@ def _looks_inline(body: bytes) -> bool:
 # Contexts and units (same elements in instances and inline headers).
 
 
-@dataclass(frozen=True)
-class _Context:
-    start: date | None
-    end: date | None
-    dimensions: tuple[tuple[str, str], ...]
-    key: str
-
-
 def _xbrl_date(text: str | None, *, end: bool) -> date:
     """An XBRL date or dateTime. A bare end date/instant means the end of that day, so a
     midnight dateTime on an end is the day before (XBRL 2.1, 4.7.2)."""
@@ -240,8 +215,8 @@ def _xbrl_date(text: str | None, *, end: bool) -> date:
     return day
 
 
-def _parse_contexts(scopes: list[etree._Element], names: _Names, url: str) -> dict[str, _Context]:
-    contexts: dict[str, _Context] = {}
+def _parse_contexts(scopes: list[etree._Element], names: _Names, url: str) -> dict[str, Context]:
+    contexts: dict[str, Context] = {}
     for ctx in (c for scope in scopes for c in scope.iter(names.context)):
         cid = ctx.get("id")
         start = end = None
@@ -270,7 +245,7 @@ def _parse_contexts(scopes: list[etree._Element], names: _Names, url: str) -> di
             dims[axis] = value
         pairs = tuple(sorted(dims.items()))
         key = "|".join(f"{a}={m}" for a, m in pairs)
-        contexts[cid] = _Context(start, end, pairs, key)
+        contexts[cid] = Context(start, end, pairs, key)
     if not contexts:
         raise XbrlParseError(url, "not an XBRL document (no xbrli:context found)")
     return contexts
@@ -298,143 +273,6 @@ def _parse_units(scopes: list[etree._Element], names: _Names) -> dict[str, str]:
 # Fact collection, de-duplication and the DataFrame.
 
 
-class _Facts:
-    """Collects numeric facts, keeping one per (concept, unit, period, dimensions)."""
-
-    def __init__(self, url: str, contexts: dict[str, _Context], units: dict[str, str]):
-        self.url = url
-        self.contexts = contexts
-        self.units = units
-        self.rows: dict[tuple, list] = {}
-        self.duplicates = 0
-        self.conflicts = 0
-        self.nil_facts = 0
-
-    def add(
-        self,
-        taxonomy: str,
-        concept: str,
-        context_ref: str | None,
-        unit_ref: str | None,
-        value: Decimal,
-        decimals: int | None,
-        where: str,
-    ) -> None:
-        ctx = self.context(context_ref, where)
-        if ctx.end is None:  # xbrli:forever: no period to file it under
-            return
-        if not unit_ref:
-            raise XbrlParseError(self.url, f"{where}: numeric fact without a unitRef")
-        unit = self.units.get(unit_ref)
-        if unit is None:
-            raise XbrlParseError(self.url, f"{where}: unitRef {unit_ref!r} names no xbrli:unit")
-        value = self._storable(value, where)
-        key = (taxonomy, concept, unit, ctx.start, ctx.end, ctx.key)
-        kept = self.rows.get(key)
-        if kept is None:
-            self.rows[key] = [value, decimals, ctx]
-            return
-        self.duplicates += 1
-        if not _consistent(kept[0], kept[1], value, decimals):
-            self.conflicts += 1
-        if _more_precise(decimals, kept[1]):
-            kept[0], kept[1] = value, decimals
-
-    def context(self, context_ref: str | None, where: str) -> _Context:
-        if not context_ref:
-            raise XbrlParseError(self.url, f"{where}: fact without a contextRef")
-        ctx = self.contexts.get(context_ref)
-        if ctx is None:
-            raise XbrlParseError(
-                self.url, f"{where}: contextRef {context_ref!r} names no xbrli:context"
-            )
-        return ctx
-
-    def _storable(self, value: Decimal, where: str) -> Decimal:
-        try:
-            stored = value.quantize(_QUANTUM, context=_DECIMAL_CONTEXT)
-        except InvalidOperation:
-            stored = None
-        if stored is None or stored != value or stored.adjusted() >= 28:
-            raise XbrlParseError(
-                self.url, f"{where}: value {value} does not fit DECIMAL(38, 10) exactly"
-            )
-        return stored
-
-    def frame(self) -> pl.DataFrame:
-        # Built through Arrow arrays: polars' per-row construction of list-of-struct and
-        # Decimal columns costs more than the whole XML parse.
-        columns: dict[str, list] = {name: [] for name in FACT_SCHEMA if name != "dimensions"}
-        offsets, axes, members, no_dims = [0], [], [], []
-        for (tax, con, uni, st, en, dkey), (val, dec, ctx) in self.rows.items():
-            columns["taxonomy"].append(tax)
-            columns["concept"].append(con)
-            columns["unit"].append(uni)
-            columns["period_start"].append(st)
-            columns["period_end"].append(en)
-            columns["value"].append(val)
-            columns["decimals"].append(dec)
-            columns["dimensions_key"].append(dkey)
-            for axis, member in ctx.dimensions:
-                axes.append(axis)
-                members.append(member)
-            offsets.append(len(axes))
-            no_dims.append(not ctx.dimensions)
-        pairs = pa.StructArray.from_arrays(
-            [pa.array(axes, pa.string()), pa.array(members, pa.string())],
-            names=["axis", "member"],
-        )
-        arrays = {
-            "taxonomy": pa.array(columns["taxonomy"], pa.string()),
-            "concept": pa.array(columns["concept"], pa.string()),
-            "unit": pa.array(columns["unit"], pa.string()),
-            "period_start": pa.array(columns["period_start"], pa.date32()),
-            "period_end": pa.array(columns["period_end"], pa.date32()),
-            "value": pa.array(columns["value"], pa.decimal128(38, 10)),
-            "decimals": pa.array(columns["decimals"], pa.int32()),
-            "dimensions": pa.ListArray.from_arrays(
-                pa.array(offsets, pa.int32()), pairs, mask=pa.array(no_dims, pa.bool_())
-            ),
-            "dimensions_key": pa.array(columns["dimensions_key"], pa.string()),
-        }
-        return pl.DataFrame(pa.table(arrays)).cast(FACT_SCHEMA)
-
-
-def _more_precise(a: int | None, b: int | None) -> bool:
-    """Whether decimals ``a`` is strictly more precise than ``b`` (None = INF)."""
-    if a is None:
-        return b is not None
-    return b is not None and a > b
-
-
-def _consistent(a: Decimal, a_dec: int | None, b: Decimal, b_dec: int | None) -> bool:
-    """Whether two values of one fact agree once rounded to the lesser precision."""
-    if a == b:
-        return True
-    lower = [d for d in (a_dec, b_dec) if d is not None]
-    if not lower:
-        return False
-    quantum = Decimal(1).scaleb(-min(lower))
-    return any(
-        a.quantize(quantum, rounding=r, context=_DECIMAL_CONTEXT)
-        == b.quantize(quantum, rounding=r, context=_DECIMAL_CONTEXT)
-        for r in (ROUND_HALF_UP, ROUND_HALF_EVEN)
-    )
-
-
-def _decimals(text: str | None, where: str, url: str) -> int | None:
-    """The decimals attribute; None for INF, or when absent (SEC filings never use precision)."""
-    if text is None:
-        return None
-    text = text.strip()
-    if text.upper() == "INF":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise XbrlParseError(url, f"{where}: bad decimals {text!r}") from None
-
-
 class _Dei:
     """The first value seen of each document-information field."""
 
@@ -448,7 +286,10 @@ class _Dei:
         if field is None or not text or field in self.values:
             return
         if field == "period_end":
-            self.values[field] = _dei_date(text, fmt, where, self.url).isoformat()
+            try:
+                self.values[field] = dei_date(text, fmt).isoformat()
+            except IxtFormatError as exc:
+                raise XbrlParseError(self.url, f"{where}: {exc}") from None
         else:
             self.values[field] = text
 
@@ -476,7 +317,7 @@ class _Dei:
 
 def _parse_instance(root: etree._Element, url: str) -> XbrlDocument:
     names = _xml_names(IX_NAMESPACES[0])
-    facts = _Facts(url, _parse_contexts([root], names, url), _parse_units([root], names))
+    facts = FactCollector(url, _parse_contexts([root], names, url), _parse_units([root], names))
     dei = _Dei(url)
     for el in root:
         tag = el.tag
@@ -501,10 +342,10 @@ def _parse_instance(root: etree._Element, url: str) -> XbrlDocument:
                 dei.add(local, el.text or "", None, where)
             continue
         text = (el.text or "").strip()
-        if not _INSTANCE_NUMBER.fullmatch(text):
+        if not INSTANCE_NUMBER.fullmatch(text):
             raise XbrlParseError(url, f"{where}: value {text!r} is not a number")
         value = Decimal(text)
-        decimals = _decimals(el.get("decimals"), where, url)
+        decimals = decimals_attribute(el.get("decimals"), where, url)
         facts.add(taxonomy, local, context_ref, unit_ref, value, decimals, where)
     return _document(url, "instance", "xml", facts, dei)
 
@@ -522,7 +363,7 @@ def _prefix_from_namespace(ns: str, url: str) -> str:
     raise XbrlParseError(url, f"no prefix for concept namespace {ns!r}")
 
 
-def _document(url: str, kind: str, parser: str, facts: _Facts, dei: _Dei) -> XbrlDocument:
+def _document(url: str, kind: str, parser: str, facts: FactCollector, dei: _Dei) -> XbrlDocument:
     return XbrlDocument(
         url=url,
         kind=kind,
@@ -563,7 +404,7 @@ def _parse_inline(root: etree._Element, names: _Names, url: str, parser: str) ->
         (headers if el.tag == header_tag else elements).append(el)
     if not headers:
         raise XbrlParseError(url, "not an XBRL document (HTML without an ix:header)")
-    facts = _Facts(url, _parse_contexts(headers, names, url), _parse_units(headers, names))
+    facts = FactCollector(url, _parse_contexts(headers, names, url), _parse_units(headers, names))
     dei = _Dei(url)
     non_fraction = names.non_fraction
     for el in elements:
@@ -582,16 +423,19 @@ def _parse_inline(root: etree._Element, names: _Names, url: str, parser: str) ->
             facts.nil_facts += 1
             continue
         text = el.text if len(el) == 0 else "".join(el.itertext())
-        value = _inline_number(text or "", el.get("format"), where, url)
+        try:
+            value = inline_number(text or "", el.get("format"))
+        except IxtFormatError as exc:
+            raise XbrlParseError(url, f"{where}: {exc}") from None
         scale = el.get("scale")
         if scale:
             try:
-                value = value.scaleb(int(scale), context=_DECIMAL_CONTEXT)
+                value = value.scaleb(int(scale), context=DECIMAL_CONTEXT)
             except ValueError:
                 raise XbrlParseError(url, f"{where}: bad scale {scale!r}") from None
         if el.get("sign") == "-":
             value = -value
-        decimals = _decimals(el.get("decimals"), where, url)
+        decimals = decimals_attribute(el.get("decimals"), where, url)
         facts.add(
             taxonomy,
             local,
@@ -614,146 +458,3 @@ def _text(el: etree._Element, exclude: str) -> str:
             parts.append(_text(child, exclude))
         parts.append(child.tail or "")
     return "".join(parts)
-
-
-# ---------------------------------------------------------------------------------------------
-# Inline XBRL transformation formats (ixt registry 1-5 and the SEC's ixt-sec), numbers only.
-
-_INSTANCE_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
-_DOT_DECIMAL_GROUPING = re.compile(r"[,\s\u00a0']")
-_COMMA_DECIMAL_GROUPING = re.compile(r"[.\s\u00a0']")
-_UNIT_DECIMAL = re.compile(r"\s*([0-9][0-9,.\s\u00a0]*?)\s*[^0-9,.\s\u00a0][^0-9]*([0-9]{1,2})?\D*")
-
-_WORD_VALUES = {
-    "no": 0,
-    "none": 0,
-    "zero": 0,
-    "one": 1,
-    "a": 1,
-    "an": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-_WORD_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
-
-
-def _inline_number(text: str, fmt: str | None, where: str, url: str) -> Decimal:
-    """The unsigned number an ix:nonFraction displays, read with its ``format``."""
-    local = fmt.strip().rsplit(":", 1)[-1].lower() if fmt else ""
-    raw = text.strip()
-    if local in ("fixed-zero", "zerodash", "numdash"):
-        return Decimal(0)
-    if local in ("numwordsen", "num-word-en"):
-        number = _words_number(raw)
-        if number is None:
-            raise XbrlParseError(url, f"{where}: {raw!r} is not a number in words ({fmt})")
-        return Decimal(number)
-    if local in ("", "num-dot-decimal", "numdotdecimal", "numcommadot", "numspacedot"):
-        digits = raw if not local else _DOT_DECIMAL_GROUPING.sub("", raw)
-    elif local in ("num-comma-decimal", "numcommadecimal", "numdotcomma", "numspacecomma"):
-        digits = _COMMA_DECIMAL_GROUPING.sub("", raw).replace(",", ".")
-    elif local in ("num-unit-decimal", "numunitdecimal"):
-        match = _UNIT_DECIMAL.fullmatch(raw)
-        if match is None:
-            raise XbrlParseError(url, f"{where}: {raw!r} does not match {fmt}")
-        whole = re.sub(r"[^0-9]", "", match.group(1))
-        digits = f"{whole}.{(match.group(2) or '0').rjust(2, '0')}"
-    else:
-        raise XbrlParseError(url, f"{where}: unsupported number format {fmt!r}")
-    if not _DECIMAL_TEXT.fullmatch(digits):
-        shown = f"format {fmt}" if fmt else "no format, so it must be a plain decimal"
-        raise XbrlParseError(url, f"{where}: {raw!r} is not a number ({shown})")
-    return Decimal(digits)
-
-
-def _words_number(text: str) -> int | None:
-    """English number words ('two', 'twenty-one', 'one hundred', 'no') as an int."""
-    tokens = [t for t in re.split(r"[\s\u00a0,\-]+", text.lower()) if t and t != "and"]
-    if not tokens:
-        return None
-    total = current = 0
-    for token in tokens:
-        if token.isdigit():
-            current += int(token)
-        elif token in _WORD_VALUES:
-            current += _WORD_VALUES[token]
-        elif token == "hundred":
-            current = (current or 1) * 100
-        elif token in _WORD_SCALES:
-            total += (current or 1) * _WORD_SCALES[token]
-            current = 0
-        else:
-            return None
-    return total + current
-
-
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for m in names
-}
-
-
-def _dei_date(text: str, fmt: str | None, where: str, url: str) -> date:
-    """A dei date as displayed (ISO, or an ixt date format such as 'September 28, 2024')."""
-    local = fmt.strip().rsplit(":", 1)[-1].lower().replace("-", "") if fmt else ""
-    try:
-        if not local:
-            return date.fromisoformat(text.strip()[:10])
-        tokens = re.findall(r"[A-Za-z]+|[0-9]+", text)
-        words = [t for t in tokens if t.isalpha()]
-        numbers = [int(t) for t in tokens if t.isdigit()]
-        if "monthname" in local or ("month" in local and words):
-            month = next(_MONTHS[w.lower()] for w in words if w.lower() in _MONTHS)
-            year = next(n for n in numbers if n >= 100)
-            day = next(n for n in numbers if n < 100)
-            return date(year, month, day)
-        if len(numbers) == 3:
-            order = re.sub(r"^date|en$", "", local)
-            fields = dict(zip(re.findall(r"year|month|day", order), numbers, strict=False))
-            year = fields["year"] + (2000 if fields["year"] < 100 else 0)
-            return date(year, fields["month"], fields["day"])
-    except (ValueError, KeyError, StopIteration):
-        pass
-    raise XbrlParseError(url, f"{where}: cannot read date {text!r} (format {fmt})")

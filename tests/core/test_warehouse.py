@@ -8,9 +8,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.core.tables import Table
 from pipelines.core.warehouse import Warehouse, connect_published
 
-DDL = "CREATE TABLE IF NOT EXISTS staging.t (ticker VARCHAR, n BIGINT)"
+TABLE = Table("staging.t", {"ticker": pl.String, "n": pl.Int64})
 
 
 def _load(args) -> int:
@@ -18,7 +19,7 @@ def _load(args) -> int:
     warehouse = Warehouse(build, published)
     frame = pl.DataFrame({"ticker": [ticker] * 1000, "n": list(range(1000))})
     for _ in range(5):
-        warehouse.replace_rows("staging.t", frame, {"ticker": ticker}, DDL)
+        warehouse.replace_rows(TABLE, frame, {"ticker": ticker})
     return 1
 
 
@@ -35,12 +36,10 @@ def test_parallel_writers_in_other_processes_queue_instead_of_failing(tmp_path):
 
 def test_a_failed_load_leaves_the_previous_rows(tmp_path):
     warehouse = Warehouse(tmp_path / "build.duckdb", tmp_path / "capex.duckdb")
-    warehouse.replace_rows(
-        "staging.t", pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"}, DDL
-    )
+    warehouse.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"})
     with pytest.raises(RuntimeError, match="parse failed"), warehouse.connect() as con:
         warehouse.replace_rows(
-            "staging.t", pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"}, DDL, con
+            TABLE, pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"}, con
         )
         raise RuntimeError("parse failed")
     assert warehouse.query("SELECT n FROM staging.t").rows() == [(1,)]
@@ -48,16 +47,12 @@ def test_a_failed_load_leaves_the_previous_rows(tmp_path):
 
 def test_publish_replaces_the_file_under_an_open_reader(tmp_path):
     warehouse = Warehouse(tmp_path / ".build" / "capex.duckdb", tmp_path / "capex.duckdb")
-    warehouse.replace_rows(
-        "staging.t", pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"}, DDL
-    )
+    warehouse.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"})
     warehouse.publish()
     reader = connect_published(warehouse.published_path)
     assert reader.execute("SELECT n FROM staging.t").fetchall() == [(1,)]
 
-    warehouse.replace_rows(
-        "staging.t", pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"}, DDL
-    )
+    warehouse.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [2]}), {"ticker": "A"})
     warehouse.publish()  # must not fail although a reader holds the published file
     assert reader.execute("SELECT n FROM staging.t").fetchall() == [(1,)]  # its snapshot
     reader.close()

@@ -292,11 +292,12 @@ def check_results(result) -> dict[str, tuple[bool, dict]]:
 
 @pytest.fixture
 def default_universe():
-    """The asset reads the universe at import: these tests need the default seven."""
-    from pipelines.core.partitions import universe
+    """The asset prices the selected universe: these tests need the default seven."""
+    from pipelines.sec.partitions import universe
 
-    if sorted(universe()) != sorted(seed_price_symbols().keys() - {"SPX", "NDX"}):
-        pytest.skip(f"CAPEX_TICKERS selects {sorted(universe())}; these tests assume the seven")
+    selected = sorted(universe(load_settings()))
+    if selected != sorted(seed_price_symbols().keys() - {"SPX", "NDX"}):
+        pytest.skip(f"CAPEX_TICKERS selects {selected}; these tests assume the seven")
 
 
 def test_asset_loads_every_ticker_from_the_local_folder(

@@ -18,6 +18,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.core import tables
 from pipelines.core.warehouse import Warehouse
 from pipelines.market.shares import (
     RATIO_FACTS_SCHEMA,
@@ -28,7 +29,7 @@ from pipelines.market.shares import (
     shares_outstanding,
 )
 from pipelines.sec.companyfacts import normalize_companyfacts
-from pipelines.sec.facts import FACTS_DDL, FACTS_INSERT_SELECT, filing_facts, merge_facts
+from pipelines.sec.facts import FACTS_INSERT_SELECT, filing_facts, merge_facts
 from pipelines.sec.xbrl import parse_xbrl
 
 D = date.fromisoformat
@@ -295,7 +296,7 @@ def real_facts_warehouse(shared_fixtures: Path, tmp_path_factory) -> Path:
     with warehouse.connect() as con:
         for ticker, frame in frames.items():
             warehouse.replace_rows(
-                "staging.facts", frame, {"ticker": ticker}, FACTS_DDL, con, FACTS_INSERT_SELECT
+                tables.FACTS, frame, {"ticker": ticker}, con, FACTS_INSERT_SELECT
             )
     return folder
 

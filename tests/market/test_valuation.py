@@ -22,20 +22,20 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.core import tables
+from pipelines.core.config import load_settings
 from pipelines.core.warehouse import Warehouse
-from pipelines.market.price_csv import PRICES_DDL, parse_price_csv
+from pipelines.market.price_csv import parse_price_csv
 from pipelines.market.prices import read_local_prices, seed_price_symbols
 from pipelines.market.shares import (
     RATIO_FACTS_SQL,
     SHARE_FACTS_SQL,
-    SHARES_DDL,
-    SPLITS_DDL,
     shares_outstanding,
 )
 from pipelines.models.seed_tables import SEEDS, load_seeds
 from pipelines.models.sqlmodels import build_models, discover_models
 from pipelines.sec.companyfacts import normalize_companyfacts
-from pipelines.sec.facts import FACTS_DDL, FACTS_INSERT_SELECT, filing_facts, merge_facts
+from pipelines.sec.facts import FACTS_INSERT_SELECT, filing_facts, merge_facts
 from pipelines.sec.xbrl import parse_xbrl
 
 D = date.fromisoformat
@@ -51,8 +51,8 @@ def load_staging_shares(warehouse: Warehouse, con) -> None:
     shares, splits = shares_outstanding(
         con.execute(SHARE_FACTS_SQL).pl(), con.execute(RATIO_FACTS_SQL).pl()
     )
-    warehouse.replace_rows("staging.shares_outstanding", shares, {}, SHARES_DDL, con)
-    warehouse.replace_rows("staging.stock_splits", splits, {}, SPLITS_DDL, con)
+    warehouse.replace_rows(tables.SHARES_OUTSTANDING, shares, {}, con)
+    warehouse.replace_rows(tables.STOCK_SPLITS, splits, {}, con)
 
 
 # --- the real warehouse -------------------------------------------------------------------
@@ -78,9 +78,7 @@ def write_real_facts(warehouse: Warehouse, con, shared_fixtures: Path) -> None:
                 )
             )
         frame = merge_facts(normalize_companyfacts(document, ticker, cik), filings)
-        warehouse.replace_rows(
-            "staging.facts", frame, {"ticker": ticker}, FACTS_DDL, con, FACTS_INSERT_SELECT
-        )
+        warehouse.replace_rows(tables.FACTS, frame, {"ticker": ticker}, con, FACTS_INSERT_SELECT)
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +90,11 @@ def real_warehouse(shared_fixtures: Path, tmp_path_factory) -> Path:
         write_real_facts(warehouse, con, shared_fixtures)
         seeds = load_seeds()
         for seed in SEEDS:
-            warehouse.replace_rows(seed.table, seeds[seed.name], {}, seed.ddl(), con)
+            warehouse.replace_rows(seed.contract, seeds[seed.name], {}, con)
         # yfinance layout only (SOURCES.md): never mixed with the stooq-layout files here.
         for ticker in ("NVDA", "AAPL", "GOOGL", "SPX", "NDX"):
             prices, _ = read_local_prices(shared_fixtures / "prices", symbols[ticker])
-            warehouse.replace_rows("staging.prices", prices, {"ticker": ticker}, PRICES_DDL, con)
+            warehouse.replace_rows(tables.PRICES, prices, {"ticker": ticker}, con)
         load_staging_shares(warehouse, con)
         build_models(con, discover_models())
     return folder / "capex.duckdb"
@@ -317,10 +315,10 @@ def build_hand_made(tmp_path: Path, pit: pl.DataFrame, closes: dict[str, float],
             "source": "test",
         }
     )
-    con.execute(PRICES_DDL)
+    con.execute(tables.PRICES.ddl())
     con.register("prices", prices.to_arrow())
     con.execute("INSERT INTO staging.prices BY NAME SELECT * FROM prices")
-    con.execute(SHARES_DDL)
+    con.execute(tables.SHARES_OUTSTANDING.ddl())
     con.execute(
         "INSERT INTO staging.shares_outstanding VALUES "
         "('X', '2023-01-01', 's', '10-K', '2023-01-10', ?, 0, 1.0, ?)",
@@ -412,7 +410,7 @@ def test_price_returns_from_the_stooq_layout(shared_fixtures: Path, tmp_path: Pa
     frame = parse_price_csv(
         (shared_fixtures / "prices/stooq/NVDA.csv").read_bytes(), "NVDA", "stooq"
     )
-    con.execute(PRICES_DDL)
+    con.execute(tables.PRICES.ddl())
     con.register("f", frame.to_arrow())
     con.execute("INSERT INTO staging.prices BY NAME SELECT * FROM f")
     models = discover_models()
@@ -442,15 +440,14 @@ def test_the_dagster_assets_build_the_same_marts(
     shared_fixtures: Path, real_warehouse: Path, tmp_path: Path, monkeypatch
 ):
     """Prices, shares and every SQL model materialised through Dagster, checks included."""
-    from pipelines.core.partitions import universe
     from pipelines.core.resources import CapexResource
     from pipelines.market import assets as prices
     from pipelines.models import assets as sql_models
+    from pipelines.sec.partitions import universe
 
-    if not {"NVDA", "AAPL", "GOOGL"} <= set(universe()):
-        pytest.skip(
-            f"CAPEX_TICKERS selects {sorted(universe())}; this test needs NVDA, AAPL, GOOGL"
-        )
+    selected = sorted(universe(load_settings()))
+    if not {"NVDA", "AAPL", "GOOGL"} <= set(selected):
+        pytest.skip(f"CAPEX_TICKERS selects {selected}; this test needs NVDA, AAPL, GOOGL")
     warehouse = Warehouse(tmp_path / ".build" / "capex.duckdb", tmp_path / "capex.duckdb")
     with warehouse.connect() as con:
         write_real_facts(warehouse, con, shared_fixtures)

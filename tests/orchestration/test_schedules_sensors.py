@@ -24,13 +24,12 @@ import polars as pl
 import pytest
 
 from pipelines.core.config import ConfigError, load_settings
+from pipelines.definitions import build_definitions
 from pipelines.orchestration.automation import follow_upstream
-from pipelines.orchestration.schedules import build_schedules
 from pipelines.sec.freshness import next_report_form, quarter_freshness
 from pipelines.sec.sensors import (
     Watermark,
     dump_cursor,
-    new_filing_sensor,
     new_filings,
     parse_cursor,
 )
@@ -105,8 +104,14 @@ def test_cursor_round_trip():
     assert parse_cursor(json.dumps({"version": 99, "companies": {}})) == {}
 
 
+def _schedules_and_jobs(settings) -> tuple[list, list]:
+    """The schedules and jobs of the code location built for ``settings``."""
+    definitions = build_definitions(settings)
+    return list(definitions.schedules), list(definitions.jobs)
+
+
 def test_schedule_crons_and_timezone_come_from_the_environment():
-    jobs, schedules = build_schedules(
+    schedules, jobs = _schedules_and_jobs(
         load_settings(
             {
                 "CAPEX_PRICES_CRON": "0 18 * * 1-5",
@@ -125,11 +130,16 @@ def test_schedule_crons_and_timezone_come_from_the_environment():
     assert {s.execution_timezone for s in schedules} == {"UTC"}
     assert {s.default_status for s in schedules} == {dg.DefaultScheduleStatus.STOPPED}
     assert by_name["filings_daily"].job_name == "company_refresh"
-    assert {j.name for j in jobs} == {"prices_refresh", "news_refresh"}
+    assert {j.name for j in jobs} == {
+        "company_refresh",
+        "models_refresh",
+        "prices_refresh",
+        "news_refresh",
+    }
 
 
 def test_schedule_defaults_and_autostart():
-    _jobs, schedules = build_schedules(load_settings({"CAPEX_AUTOSTART": "1"}))
+    schedules, _jobs = _schedules_and_jobs(load_settings({"CAPEX_AUTOSTART": "1"}))
     assert {s.name: s.cron_schedule for s in schedules} == {
         "filings_daily": "0 6 * * *",
         "prices_daily": "30 17 * * 1-5",
@@ -150,13 +160,11 @@ def test_schedule_defaults_and_autostart():
 )
 def test_bad_schedule_settings_name_the_variable(variable, value, message):
     with pytest.raises(ConfigError, match=message.replace("*", r"\*")):
-        build_schedules(load_settings({variable: value}))
+        build_definitions(load_settings({variable: value}))
 
 
 def test_filings_schedule_requests_one_run_per_company():
-    from pipelines import definitions
-
-    repository = definitions.defs.get_repository_def()
+    repository = build_definitions(load_settings()).get_repository_def()
     filings_daily = repository.get_schedule_def("filings_daily")
     tick = datetime(2026, 3, 9, 6, 0)
     with dg.build_schedule_context(
@@ -168,9 +176,7 @@ def test_filings_schedule_requests_one_run_per_company():
 
 
 def test_the_code_location_has_schedules_sensors_checks_and_the_report():
-    from pipelines import definitions
-
-    repository = definitions.defs.get_repository_def()
+    repository = build_definitions(load_settings()).get_repository_def()
     assert {s.name for s in repository.schedule_defs} == {
         "filings_daily",
         "prices_daily",
@@ -196,6 +202,7 @@ def test_follow_upstream_lets_a_company_through_while_another_is_missing():
     never built holds a model back, but not the publish step."""
     from pipelines.core.resources import CapexResource
     from pipelines.sec import assets as sec
+    from pipelines.sec.partitions import company_partitions
 
     def asset(key, deps=(), condition=None):
         """An executable asset (only those are requested) with our asset key and condition."""
@@ -208,7 +215,14 @@ def test_follow_upstream_lets_a_company_through_while_another_is_missing():
         ["warehouse", "published"], [model, claims, news], follow_upstream(wait_for_missing=False)
     )
     defs = dg.Definitions(
-        assets=[*sec.ASSETS, model, claims, publish, news], resources={"capex": CapexResource()}
+        assets=[
+            *sec.build_assets(company_partitions(load_settings())),
+            model,
+            claims,
+            publish,
+            news,
+        ],
+        resources={"capex": CapexResource()},
     )
     instance = dg.DagsterInstance.ephemeral()
 
@@ -276,7 +290,9 @@ def sensor_env(monkeypatch, fake_sec, built_warehouse: Path, tmp_path: Path) -> 
 
 def _evaluate(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
     context = dg.build_sensor_context(instance=instance, cursor=cursor)
-    result = new_filing_sensor(context)
+    definitions = build_definitions(load_settings())
+    sensor = definitions.get_repository_def().get_sensor_def("new_filing_sensor")
+    result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
 
@@ -290,7 +306,6 @@ def _with_new_filing(fake_sec) -> None:
 
 
 def test_a_new_filing_triggers_exactly_one_run_for_its_company(sensor_env, fake_sec):
-    from pipelines import definitions
     from pipelines.core.warehouse import Warehouse
 
     published = sensor_env / "warehouse" / "capex.duckdb"
@@ -317,7 +332,7 @@ def test_a_new_filing_triggers_exactly_one_run_for_its_company(sensor_env, fake_
 
         # the requested run loads the filing; after publishing, a sensor that lost its cursor
         # starts from the warehouse and does not request the filing again either
-        job = definitions.defs.resolve_job_def("company_refresh")
+        job = build_definitions(load_settings()).resolve_job_def("company_refresh")
         run = job.execute_in_process(
             partition_key=request.partition_key, instance=instance, tags=request.tags
         )

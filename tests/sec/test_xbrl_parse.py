@@ -14,7 +14,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.sec.xbrl import FACT_SCHEMA, XbrlDocument, XbrlParseError, parse_xbrl
+from pipelines.sec.xbrl import XbrlDocument, XbrlParseError, parse_xbrl
+from pipelines.sec.xbrl_facts import FACT_SCHEMA
 
 HAND_MADE = Path(__file__).parents[1] / "fixtures" / "xbrl"
 FILINGS = "sec/filings"
