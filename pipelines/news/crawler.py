@@ -39,7 +39,12 @@ from pipelines.core.config import ConfigError, Settings
 from pipelines.core.http import Fetcher, FetchError, RateLimiter
 from pipelines.core.rawstore import RawDocument, RawStore, document_key
 from pipelines.core.tables import NEWS_ARTICLES
-from pipelines.news.article_html import NoArticleBody, extract_article, parse_datetime
+from pipelines.news.article_html import (
+    MAX_PAGE_BYTES,
+    NoArticleBody,
+    extract_article,
+    parse_datetime,
+)
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,11 @@ def expect_page(body: bytes, content_type: str | None) -> None:
     """Reject what cannot be an HTML page or a feed (empty bodies, PDFs, images)."""
     if not body.strip():
         raise ValueError("empty body")
+    if len(body) > MAX_PAGE_BYTES:
+        raise ValueError(
+            f"a page of {len(body):,} bytes is larger than any news article or feed "
+            f"({MAX_PAGE_BYTES:,} at most)"
+        )
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind and not (kind.endswith(("html", "xml")) or kind.startswith("text/")):
         raise ValueError(f"expected an HTML page or a feed, got Content-Type {content_type}")

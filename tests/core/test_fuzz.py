@@ -35,7 +35,7 @@ from pipelines.market.prices import PriceSourceError, PriceSymbol, stooq_validat
 from pipelines.news.article_html import NoArticleBody, extract_article
 from pipelines.news.crawler import parse_feed
 from pipelines.sec.client import SecClient, company_documents
-from pipelines.sec.facts import company_facts
+from pipelines.sec.company_facts import company_facts
 from tests.conftest import ROOT, capex_environment, run_capex
 
 SEED = int(os.environ.get("CAPEX_FUZZ_SEED", "1202"))
