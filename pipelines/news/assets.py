@@ -65,10 +65,20 @@ def _write(capex: CapexResource, table: tables.Table, frame: pl.DataFrame) -> in
         "followed to their articles; robots.txt honoured, per-host rate limit, raw/ keeps every "
         "page and every feed version). One row per article (same canonical URL or same text: "
         "stored once) with its title, publication time, author, language and its own text "
-        "only. Pages without an article body are reported in the metadata, not stored."
+        "only. Pages without an article body are reported in the metadata, not stored. A "
+        "feed or page that cannot be fetched keeps the versions raw/ holds (check "
+        "every_source_fetched names it)."
     ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "every_source_fetched",
+            asset=NEWS_ARTICLES,
+            description="Every feed and article could be fetched in this run (those that "
+            "failed are read from the versions raw/ holds; the metadata names them).",
+        )
+    ],
 )
-def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
+def news_articles(context: dg.AssetExecutionContext, capex: CapexResource):
     crawler = NewsCrawler(capex.settings, capex.store, log=context.log.info)
     report = crawler.crawl()
     built = build_articles(report.pages)
@@ -83,8 +93,14 @@ def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg
     with capex.warehouse.connect() as con:
         record_manifest(con, capex.store, report.documents)
         rows = capex.warehouse.replace_rows(tables.NEWS_ARTICLES, built.articles, match={}, con=con)
-    return dg.MaterializeResult(
+    kept = (
+        {KEPT_METADATA: f"news: {len(report.failed)} feed(s)/page(s) failed; raw/ versions used"}
+        if report.failed
+        else {}
+    )
+    yield dg.MaterializeResult(
         metadata={
+            **kept,
             "rows": rows,
             "sources": len(crawler.config.sources),
             "feeds": report.feeds,
@@ -102,6 +118,12 @@ def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg
             ),
             "offline": capex.settings.offline,
         }
+    )
+    failed = [{"url": u, "why": w} for u, w in report.failed]
+    yield dg.AssetCheckResult(
+        check_name="every_source_fetched",
+        passed=not failed,
+        metadata={"failed": dg.MetadataValue.json(failed)},
     )
 
 
