@@ -13,7 +13,7 @@ import email.utils
 import fcntl
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,7 +228,7 @@ class Fetcher:
         session: requests.Session | None = None,
         log: Callable[[str], None] | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        not_found_hint: str | None = None,
+        status_hints: Mapping[int, str] | None = None,
         url_guard: UrlGuard | None = None,
     ):
         self.source = source
@@ -244,7 +244,9 @@ class Fetcher:
         lock_name = f"{rate_key or source}.rate"
         self.limiter = RateLimiter(store.root / ".locks" / lock_name, requests_per_second)
         self.max_body_bytes = max_body_bytes
-        self.not_found_hint = not_found_hint
+        # What a 4xx means for this source (a 404 from SEC is a wrong CIK, from the ECB a
+        # wrong CAPEX_FX_URL), added to the error.
+        self.status_hints = dict(status_hints or {})
         self.session = session or GuardedSession(url_guard)
         self.session.max_redirects = MAX_REDIRECTS
         self.log = log or (lambda _message: None)
@@ -357,7 +359,7 @@ class Fetcher:
             if status == 304:
                 return response
             if status >= 400:
-                hint = f" ({self.not_found_hint})" if status == 404 and self.not_found_hint else ""
+                hint = f" ({self.status_hints[status]})" if status in self.status_hints else ""
                 raise FetchError(url, f"HTTP {status}{hint}")
             self.bytes_downloaded += len(body)
             return response

@@ -102,7 +102,9 @@ def fetch_ecb_rates(
         user_agent_help="set CAPEX_NEWS_USER_AGENT",
         log=log,
         max_body_bytes=settings.max_body_bytes,
-        not_found_hint=f"no {FX_FILE} there: CAPEX_FX_URL must name the ECB folder holding "
-        f"it (default {DEFAULT_FX_URL})",
+        status_hints={
+            404: f"no {FX_FILE} there: CAPEX_FX_URL must name the ECB folder holding it "
+            f"(default {DEFAULT_FX_URL})"
+        },
     )
     return fetcher.get(FX_FILE, parse_ecb_rates), fetcher

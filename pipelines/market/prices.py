@@ -132,8 +132,11 @@ def prices_fetcher(
         max_retry_seconds=settings.http_max_retry_seconds,
         log=log,
         max_body_bytes=settings.max_body_bytes,
-        not_found_hint="is the symbol right? see pipelines/seeds/price_symbols.csv and "
-        "CAPEX_PRICES_URL",
+        status_hints={
+            403: "Stooq refuses the download (too many requests?); set CAPEX_PRICES_DIR to "
+            "read CSV files instead",
+            404: "is the symbol right? see pipelines/seeds/price_symbols.csv and CAPEX_PRICES_URL",
+        },
     )
 
 

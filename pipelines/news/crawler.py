@@ -205,6 +205,14 @@ class CrawlReport:
     documents: list[str] = field(default_factory=list)  # raw/ keys touched
 
 
+NEWS_STATUS_HINTS = {
+    401: "the site wants a log-in: leave it out of CAPEX_NEWS_SOURCES / CAPEX_NEWS_CONFIG",
+    403: "the site refuses our crawler (CAPEX_NEWS_USER_AGENT); leave it out or ask for access",
+    404: "the page is gone or moved; check CAPEX_NEWS_SOURCES / CAPEX_NEWS_CONFIG",
+    410: "the page was removed; the version raw/ holds is kept",
+}
+
+
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -258,8 +266,7 @@ class NewsCrawler:
                 user_agent_help="set CAPEX_NEWS_USER_AGENT",
                 log=self.log,
                 max_body_bytes=self.settings.max_body_bytes,
-                not_found_hint="the page is gone or moved; check CAPEX_NEWS_SOURCES / "
-                "CAPEX_NEWS_CONFIG",
+                status_hints=NEWS_STATUS_HINTS,
                 url_guard=self.refused,
             )
         return self._fetchers[origin]

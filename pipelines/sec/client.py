@@ -44,6 +44,13 @@ _NOT_INSTANCES = ("_cal.xml", "_def.xml", "_lab.xml", "_pre.xml", "FilingSummary
 _RENDERED = re.compile(r"^R\d+\.xml$")
 
 
+SEC_STATUS_HINTS = {
+    403: "SEC refuses a User-Agent that does not name you and an e-mail address "
+    "(SEC_USER_AGENT), and clients above 10 requests a second (CAPEX_SEC_RATE)",
+    404: "is the CIK or ticker right?",
+}
+
+
 def check_user_agent(user_agent: str | None) -> str:
     """Return ``user_agent`` if SEC would accept it, else raise :class:`ConfigError`."""
     if not user_agent or "@" not in user_agent:
@@ -102,7 +109,7 @@ class SecClient:
             rate_key="sec",
             log=log,
             max_body_bytes=settings.max_body_bytes,
-            not_found_hint="is the CIK or ticker right?",
+            status_hints=SEC_STATUS_HINTS,
         )
         self.data = Fetcher("sec-data", settings.sec_data_url, store, **common)
         self.www = Fetcher("sec-www", settings.sec_www_url, store, **common)

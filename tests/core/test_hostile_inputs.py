@@ -221,6 +221,30 @@ def test_each_source_gives_its_own_404_hint(reliability, httpserver: HTTPServer,
         crawler.fetcher(f"{base}/missing").get("/missing")
 
 
+def test_each_source_explains_a_403_its_own_way(reliability, httpserver: HTTPServer, tmp_path):
+    """SEC's 403 is about the User-Agent or the rate; a news site's is a refused crawler."""
+    reliability.record("HTTP 403 per source", 3, "a hint that fits the source")
+    httpserver.expect_request(re.compile(r"^/.*")).respond_with_data("no", status=403)
+    base = httpserver.url_for("").rstrip("/")
+    settings = replace(
+        load_settings({}),
+        sec_user_agent=UA,
+        sec_data_url=base,
+        sec_www_url=base,
+        prices_url=base,
+        raw_dir=tmp_path / "raw",
+        http_max_attempts=1,
+    )
+    store = RawStore(tmp_path / "raw")
+    with pytest.raises(FetchError, match=r"HTTP 403 \(SEC refuses a User-Agent"):
+        SecClient(settings, store).data.get("/denied")
+    with pytest.raises(FetchError, match=r"HTTP 403 \(Stooq refuses the download"):
+        prices_fetcher(settings, store).get("/denied")
+    crawler = NewsCrawler(settings, store, NewsConfig((f"{base}/denied",)))
+    with pytest.raises(FetchError, match=r"HTTP 403 \(the site refuses our crawler"):
+        crawler.fetcher(f"{base}/denied").get("/denied")
+
+
 def test_ui_binds_to_localhost_by_default(reliability):
     reliability.record("UI exposed to the network", 1, "binds 127.0.0.1 unless told otherwise")
     assert build_parser().parse_args(["ui"]).host == "127.0.0.1"
