@@ -1,11 +1,11 @@
-"""Benchmark: normalise and land each companyfacts file (not a test).
+"""Benchmark: normalize and land each companyfacts file (not a test).
 
 For every file in ../shared/fixtures/sec/companyfacts, in a fresh subprocess each:
-json parse + polars normalisation + landing into a DuckDB file (one transaction, as the
+json parse + polars normalization + landing into a DuckDB file (one transaction, as the
 pipeline does), best of 5 runs; peak memory above the process's baseline after imports;
 and, as the floor, DuckDB's own ``read_json`` of the same file with an explicit MAP schema.
 
-Target (issue 2): the NVIDIA document normalised and landed in under 0.25 s, with peak memory
+Target (issue 2): the NVIDIA document normalized and landed in under 0.25 s, with peak memory
 under 10x the document's size.
 
     .venv/bin/python bench/bench_companyfacts.py

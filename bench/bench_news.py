@@ -1,7 +1,7 @@
-"""Benchmark: news extraction, number normalisation and claim resolution (not a test).
+"""Benchmark: news extraction, number normalization and claim resolution (not a test).
 
 The hand-written pages of tests/fixtures/news are extracted once; their sentences are then
-repeated to N rows and run through the number normaliser (polars, vectorised) and the claim
+repeated to N rows and run through the number normalizer (polars, vectorized) and the claim
 resolver, best of 3. Reports rows per second for each stage.
 
     .venv/bin/python bench/bench_news.py [N]

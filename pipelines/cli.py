@@ -17,6 +17,7 @@ examples:
   capex run --tickers NVDA,AAPL          # a subset, or companies beyond the default seven
   CAPEX_OFFLINE=1 capex run               # rebuild every table from raw/, no network
   capex sql "SELECT * FROM marts.capex_quarterly WHERE ticker = 'NVDA' ORDER BY period_end"
+  CAPEX_STOOQ_APIKEY=... capex prices check   # every price provider, closes compared
   capex ui                                # the Dagster UI on http://127.0.0.1:3000
 
 Settings come from environment variables (README, 'Environment variables').
@@ -105,6 +106,7 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)  # ERROR severity
     warnings: list[str] = field(default_factory=list)  # WARN severity
     kept: list[str] = field(default_factory=list)  # from materializations' KEPT_METADATA
+    providers: dict | None = None  # the price provider of each ticker (staging/prices)
 
     def exit_code(self) -> int:
         """The one exit-code rule of `capex run`."""
@@ -130,6 +132,7 @@ class RunOutcome:
             kept = event.step_materialization_data.materialization.metadata.get(KEPT_METADATA)
             if kept is not None:
                 self.kept.append(str(getattr(kept, "value", kept)))
+        self.providers = _price_providers(result) or self.providers
         if not result.success:
             for message in _failure_messages(result) or ["run failed"]:
                 self.failures.append((label, message))
@@ -176,6 +179,11 @@ def _print_outcome(outcome: RunOutcome, plan_size: int, total: float, settings) 
     if settings.warehouse.exists():
         _kept_companies(outcome, settings.warehouse)
         _print_company_summary(settings.warehouse)
+    if outcome.providers:
+        print("prices: the provider of each ticker (CAPEX_PRICE_SOURCES; README, 'Prices')")
+        for line in price_summary_lines(outcome.providers):
+            print(f"  {line}")
+        print()
     if outcome.kept:
         print("Kept from the previous run (a source failed):")
         for text in outcome.kept:
@@ -189,6 +197,33 @@ def _print_outcome(outcome: RunOutcome, plan_size: int, total: float, settings) 
         print("Failed:", file=sys.stderr)
         for label, message in outcome.failures:
             print(f"  {label}: {message}", file=sys.stderr)
+
+
+def _price_providers(result) -> dict | None:
+    """The per-ticker provider record of a run's ``staging/prices`` materialization."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if materialization.asset_key.path == ["staging", "prices"]:
+            providers = materialization.metadata.get("providers")
+            return providers.value if providers is not None else None
+    return None
+
+
+def price_summary_lines(providers: dict) -> list[str]:
+    """One line per ticker: the provider that won and why each earlier one was passed over."""
+    lines = []
+    for ticker, record in providers.items():
+        passed = "; ".join(f"{name}: {why}" for name, why in record["passed_over"])
+        if record["provider"] is None:
+            lines.append(f"{ticker:8} {'-':8} no provider answered ({passed or 'no provider set'})")
+            continue
+        text = f"{ticker:8} {record['provider']:8} {record['days']:>6,} days"
+        if record.get("note"):
+            text += f"  {record['note']}"
+        if passed:
+            text += f"  (passed over: {passed})"
+        lines.append(text)
+    return lines
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -240,6 +275,37 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"    {message}", flush=True)
     _print_outcome(outcome, len(plan), time.monotonic() - started, settings)
     return outcome.exit_code()
+
+
+def cmd_prices_check(args: argparse.Namespace) -> int:
+    """Ask every price provider for each ticker and compare their closes (0: they agree)."""
+    from pipelines.core.rawstore import RawStore
+    from pipelines.market.prices import check_providers, price_universe
+    from pipelines.sec.partitions import universe
+
+    settings = _settings(args)
+    symbols = price_universe(universe(settings))
+    disagreeing = 0
+    for check in check_providers(settings, RawStore(settings.raw_dir), symbols):
+        ticker = check.symbol.ticker
+        for name, answer in check.answers.items():
+            if answer is None:
+                print(f"{ticker:8} {name:8} no answer: {check.reasons[name]}")
+            else:
+                first, last = answer.frame["date"].min(), answer.frame["date"].max()
+                print(f"{ticker:8} {name:8} {answer.frame.height:>6,} days {first} .. {last}")
+        for other, common, differences in check.comparisons:
+            first = next(n for n, a in check.answers.items() if a is not None)
+            verdict = f"{differences.height} differ by more than 1%"
+            print(f"{ticker:8} {first} vs {other}: {common} common days, {verdict}")
+            for row in differences.head(5).iter_rows(named=True):
+                print(
+                    f"{'':8}   {row['date']}: {row['close_a']:g} vs {row['close_b']:g} "
+                    f"({row['difference']:+.2%})"
+                )
+            disagreeing += differences.height > 0
+    print(f"\n{disagreeing} ticker(s) where providers differ by more than 1% on some day.")
+    return 1 if disagreeing else 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -354,6 +420,20 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table mode")
     sql.set_defaults(func=cmd_sql)
+
+    prices = commands.add_parser("prices", help="price providers")
+    prices_commands = prices.add_subparsers(dest="prices_command", required=True)
+    check_text = (
+        "ask every provider (CAPEX_PRICES_DIR, then CAPEX_PRICE_SOURCES) for each ticker and "
+        "compare closes on common days after split adjustment; exits 1 when a day differs by "
+        "more than 1%%. Answers land in raw/, where the providers_agree check reads them"
+    )
+    check = prices_commands.add_parser("check", help=check_text, description=check_text)
+    check.add_argument("--tickers", help="comma-separated tickers (default: the universe)")
+    check.add_argument(
+        "--offline", action="store_true", help="compare what raw/ holds (CAPEX_OFFLINE=1)"
+    )
+    check.set_defaults(func=cmd_prices_check)
 
     companies = commands.add_parser("companies", help="list the selected companies")
     companies.add_argument("--tickers", help="comma-separated tickers")

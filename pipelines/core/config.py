@@ -8,13 +8,16 @@ this file alone.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 DEFAULT_SEC_DATA_URL = "https://data.sec.gov"
 DEFAULT_SEC_WWW_URL = "https://www.sec.gov"
 DEFAULT_PRICES_URL = "https://stooq.com"
+DEFAULT_YAHOO_URL = "https://query1.finance.yahoo.com"
+#: Online price providers, in the order they are tried (CAPEX_PRICES_DIR, when set, goes first).
+PRICE_PROVIDERS = ("yahoo", "stooq")
 DEFAULT_SINCE = "2019-01-01"
 DEFAULT_NEWS_USER_AGENT = "capex-watch/0.1 (news claim checker; python-requests)"
 DEFAULT_FX_URL = "https://www.ecb.europa.eu/stats/eurofxref"
@@ -50,6 +53,9 @@ class Settings:
     prices_url: str = DEFAULT_PRICES_URL
     prices_dir: Path | None = None
     prices_requests_per_second: float = 1.0
+    price_sources: tuple[str, ...] = PRICE_PROVIDERS
+    yahoo_url: str = DEFAULT_YAHOO_URL
+    stooq_apikey: str | None = field(default=None, repr=False)
     tickers: tuple[str, ...] = ()
     since: date = date.fromisoformat(DEFAULT_SINCE)
     raw_dir: Path = Path("raw")
@@ -98,6 +104,20 @@ def _rate(env, name: str, default: str, maximum: float | None = None) -> float:
     return rate
 
 
+def _price_sources(value: str | None) -> tuple[str, ...]:
+    """CAPEX_PRICE_SOURCES: an ordered, comma-separated subset of :data:`PRICE_PROVIDERS`."""
+    if value is None or not value.strip():
+        return PRICE_PROVIDERS
+    sources = tuple(dict.fromkeys(s.lower() for s in _split(value)))
+    unknown = [s for s in sources if s not in PRICE_PROVIDERS]
+    if unknown:
+        raise ConfigError(
+            f"CAPEX_PRICE_SOURCES={value!r} names unknown provider(s) {', '.join(unknown)}; "
+            f"use an ordered list of {', '.join(PRICE_PROVIDERS)}, e.g. yahoo,stooq"
+        )
+    return sources
+
+
 def _since(text: str, source: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -133,6 +153,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     prices_rate = _rate(env, "CAPEX_PRICES_RATE", "1")
     news_rate = _rate(env, "CAPEX_NEWS_RATE", "0.5")
     prices_dir = env.get("CAPEX_PRICES_DIR")
+    price_sources = _price_sources(env.get("CAPEX_PRICE_SOURCES"))
     news_config = env.get("CAPEX_NEWS_CONFIG")
     max_body = env.get("CAPEX_MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)).strip()
     if not max_body.isdigit() or int(max_body) < 1024:
@@ -153,6 +174,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         prices_url=env.get("CAPEX_PRICES_URL", DEFAULT_PRICES_URL).rstrip("/"),
         prices_dir=Path(prices_dir) if prices_dir else None,
         prices_requests_per_second=prices_rate,
+        price_sources=price_sources,
+        yahoo_url=env.get("CAPEX_YAHOO_URL", DEFAULT_YAHOO_URL).rstrip("/"),
+        stooq_apikey=(env.get("CAPEX_STOOQ_APIKEY") or "").strip() or None,
         tickers=tuple(t.upper() for t in _split(env.get("CAPEX_TICKERS"))),
         since=since,
         raw_dir=Path(env.get("CAPEX_RAW_DIR", "raw")),

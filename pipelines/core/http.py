@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import polars as pl
 import requests
@@ -230,6 +230,7 @@ class Fetcher:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         status_hints: Mapping[int, str] | None = None,
         url_guard: UrlGuard | None = None,
+        secret_params: Mapping[str, str] | None = None,
     ):
         self.source = source
         self.base_url = base_url.rstrip("/")
@@ -249,6 +250,9 @@ class Fetcher:
         self.status_hints = dict(status_hints or {})
         self.session = session or GuardedSession(url_guard)
         self.session.max_redirects = MAX_REDIRECTS
+        # Query parameters added only on the wire (an API key): never part of the URL that
+        # names the document in raw/, in errors or in logs.
+        self.secret_params = dict(secret_params or {})
         self.log = log or (lambda _message: None)
         self.bytes_downloaded = 0
         self.requests_sent = 0
@@ -321,30 +325,38 @@ class Fetcher:
             self.limiter.acquire()
             self.requests_sent += 1
             try:
-                response = self.session.get(url, headers=headers, timeout=self.timeout, stream=True)
+                response = self.session.get(
+                    url,
+                    params=self.secret_params or None,
+                    headers=headers,
+                    timeout=self.timeout,
+                    stream=True,
+                )
                 body = _read_limited(response, self.max_body_bytes)  # a short read raises here
             except BodyTooLarge as exc:
-                raise FetchError(url, str(exc)) from exc
+                raise FetchError(url, str(exc)) from None
             except RefusedUrl as exc:
-                raise FetchError(url, f"refused a redirect: {exc}") from exc
-            except requests.TooManyRedirects as exc:
+                raise FetchError(url, f"refused a redirect: {self.redact(str(exc))}") from None
+            except requests.TooManyRedirects:
                 raise FetchError(
                     url, f"redirect loop: more than {MAX_REDIRECTS} redirects; check the URL"
-                ) from exc
+                ) from None
             except requests.Timeout as exc:
                 raise _Retryable(url, f"timed out after {self.timeout}s") from exc
             except requests.ConnectionError as exc:
+                text = self.redact(str(exc))
                 if _unresolvable_host(exc):
                     raise FetchError(
                         url,
                         "cannot resolve the host name: no network here, or a wrong base URL "
                         "(check the CAPEX_*_URL settings; CAPEX_OFFLINE=1 builds from raw/)",
-                    ) from exc
-                raise _Retryable(url, f"connection failed or body truncated ({exc})") from exc
+                    ) from (None if self.secret_params else exc)
+                raise _Retryable(url, f"connection failed or body truncated ({text})") from None
             except requests.exceptions.ChunkedEncodingError as exc:
-                raise _Retryable(url, f"body truncated ({exc})") from exc
+                raise _Retryable(url, f"body truncated ({self.redact(str(exc))})") from None
             except requests.RequestException as exc:  # undecodable body, bad URL...
-                raise FetchError(url, f"request failed ({type(exc).__name__}: {exc})") from exc
+                text = self.redact(str(exc))
+                raise FetchError(url, f"request failed ({type(exc).__name__}: {text})") from None
             status = response.status_code
             if status == 429 or status >= 500:
                 wait = parse_retry_after(response.headers.get("Retry-After"))
@@ -360,7 +372,7 @@ class Fetcher:
                 return response
             if status >= 400:
                 hint = f" ({self.status_hints[status]})" if status in self.status_hints else ""
-                raise FetchError(url, f"HTTP {status}{hint}")
+                raise FetchError(url, f"HTTP {status}{hint}{self._short_body(body)}")
             self.bytes_downloaded += len(body)
             return response
 
@@ -379,6 +391,20 @@ class Fetcher:
                 f"{exc.cause}; gave up after {self.max_attempts} attempts or "
                 f"{self.max_retry_seconds:.0f}s of retrying. Try again later",
             ) from exc
+
+    def _short_body(self, body: bytes) -> str:
+        """A short JSON error body (an API's error object), to quote in the error."""
+        text = body.decode("utf-8", errors="replace").strip()
+        if not text.startswith("{") or len(text) > 300:
+            return ""
+        return f"; the server said: {self.redact(text)}"
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret parameter's value replaced by ``***``."""
+        for value in self.secret_params.values():
+            if value:
+                text = text.replace(value, "***").replace(quote(value, safe=""), "***")
+        return text
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

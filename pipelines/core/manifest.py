@@ -29,7 +29,7 @@ def record_manifest(con: duckdb.DuckDBPyConnection, store: RawStore, keys: Itera
     frame = pl.DataFrame(rows, schema=_SCHEMA).with_columns(
         pl.col("fetched_at").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ")
     )
-    con.execute(MANIFEST.ddl())
+    MANIFEST.create(con)
     if keys:
         con.execute("DELETE FROM raw.manifest WHERE list_contains(?, key)", [keys])
     if frame.height:

@@ -53,14 +53,26 @@ class MissingRawDocument(LookupError):
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+#: Query parameters that are credentials, never part of a key (a file name in raw/).
+SECRET_PARAMETERS = frozenset({"apikey", "api_key", "crumb"})
+
+
+def _public_query(query: str) -> str:
+    """``query`` without its credential parameters (the others untouched, in order)."""
+    kept = [p for p in query.split("&") if p.split("=", 1)[0].lower() not in SECRET_PARAMETERS]
+    return "&".join(kept)
 
 
 def document_key(source: str, url: str) -> str:
-    """Return the storage key of ``url`` for ``source``: host-independent and path-safe."""
+    """Return the storage key of ``url`` for ``source``: host-independent and path-safe.
+
+    Credential parameters (:data:`SECRET_PARAMETERS`) are left out of the key.
+    """
     parts = urlsplit(url)
     segments = [_UNSAFE.sub("_", s) for s in parts.path.split("/") if s and s not in {".", ".."}]
-    if parts.query:
-        segments.append("q_" + _UNSAFE.sub("_", parts.query))
+    query = _public_query(parts.query)
+    if query:
+        segments.append("q_" + _UNSAFE.sub("_", query))
     return "/".join([source, *segments]) if segments else f"{source}/_root"
 
 
@@ -165,6 +177,17 @@ class RawStore:
             with _locked(folder):
                 removed += _sweep_folder(folder)
         return removed
+
+    def keys_under(self, prefix: str) -> list[str]:
+        """The keys directly below the folder ``prefix`` that hold at least one version."""
+        folder = self._folder(prefix)
+        if not folder.is_dir():
+            return []
+        return sorted(
+            f"{prefix.rstrip('/')}/{child.name}"
+            for child in folder.iterdir()
+            if child.is_dir() and any(child.glob("*.meta.json"))
+        )
 
     def all_documents(self) -> list[RawDocument]:
         """Every version of every document (for rebuilding the manifest)."""

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 # Stored as MAP(axis → member); the parsers produce a list of {axis, member} structs, which
@@ -67,6 +68,29 @@ class Table:
         )
         verb = "CREATE OR REPLACE TABLE" if self.rebuilt_whole else "CREATE TABLE IF NOT EXISTS"
         return f"{verb} {self.name} ({columns})"
+
+    def create(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create the table on ``con``, or bring an existing one up to the contract.
+
+        A warehouse built by an earlier version may lack columns added to the contract since:
+        they are added (nullable, so the rows already there stay valid) rather than failing
+        the next insert.
+        """
+        con.execute(self.ddl())
+        if self.rebuilt_whole:
+            return
+        schema, name = self.name.split(".")
+        present = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [schema, name],
+            ).fetchall()
+        }
+        for column, dtype in self.columns.items():
+            if column not in present:
+                con.execute(f"ALTER TABLE {self.name} ADD COLUMN {column} {duckdb_type(dtype)}")
 
     def empty(self) -> pl.DataFrame:
         """A frame with no rows and the table's columns."""
@@ -157,7 +181,9 @@ PRICES = Table(
         "low": pl.Float64,
         "close": pl.Float64,
         "volume": pl.Int64,
-        "source": pl.String,
+        "source": pl.String,  # the provider: yahoo, stooq, file:yahoo, file:stooq
+        "adj_close": pl.Float64,  # adjusted for splits and dividends
+        "close_adjustment": pl.String,  # what close is adjusted for: split, split+dividend
     },
     not_null=("ticker", "date", "close", "source"),
 )
@@ -194,8 +220,10 @@ STOCK_SPLITS = Table(
         "before_date": pl.Date,  # first count date after it (null when no count yet)
         "ratio_fact_date": pl.Date,  # latest period end of the ratio facts (null when none)
         "detected_from": pl.String,
+        "split_date": pl.Date,  # the effective date, when a price provider reports the split
+        "source": pl.String,  # 'filings' (derived from share counts and ratio facts) or a provider
     },
-    not_null=("ticker", "ratio", "detected_from"),
+    not_null=("ticker", "ratio", "detected_from", "source"),
 )
 
 FX_RATES = Table(

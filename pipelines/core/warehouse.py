@@ -94,7 +94,7 @@ class Warehouse:
         if con is None:
             with self.connect() as own:
                 return self.replace_rows(table, frame, match, own, select)
-        con.execute(table.ddl())
+        table.create(con)
         if match:
             where = " AND ".join(f"{column} = ?" for column in match)
             con.execute(f"DELETE FROM {table.name} WHERE {where}", list(match.values()))

@@ -7,12 +7,16 @@ Two layouts are accepted:
 * **Yahoo-style** exports (Yahoo's download button, ``yfinance``'s ``to_csv``): the columns
   ``Date, Open, High, Low, Close, Volume`` in any order, optionally ``Adj Close``.
 
-``close`` is the file's ``Close``: split-adjusted in both sources, which is what market value
-(close × split-adjusted shares) needs. ``Adj Close`` (dividend-adjusted too) is read and dropped:
-a price return is not a total return.
+``close`` is the file's ``Close``, split-adjusted in both layouts, which is what market value
+(close × split-adjusted shares) needs. Whether it is dividend-adjusted too depends on the file,
+and ``close_adjustment`` says which: a Yahoo-style export with an ``Adj Close`` column has a
+close adjusted for splits only (``'split'``) and ``adj_close`` from that column; Stooq's CSV and
+a yfinance export without ``Adj Close`` (``auto_adjust``) adjust ``Close`` for dividends as well
+(``'split+dividend'``; ``adj_close`` = ``close``).
 
 Anything else, an empty file, a header without rows, a value that is not a number or a date, a
-duplicated date or a non-positive close raises :class:`PriceFormatError` naming the document,
+duplicated date, dates out of order (neither ascending nor descending) or a non-positive close
+raises :class:`PriceFormatError` naming the document,
 the line and the value, so nothing half-parsed lands.
 """
 
@@ -22,22 +26,18 @@ import io
 
 import polars as pl
 
+from pipelines.core.tables import PRICES
+
 STOOQ_COLUMNS = ("Date", "Open", "High", "Low", "Close", "Volume")
 YAHOO_REQUIRED = frozenset(STOOQ_COLUMNS)
 YAHOO_OPTIONAL = frozenset({"Adj Close"})
 PRICE_COLUMNS = ("open", "high", "low", "close")
+#: ``close_adjustment`` values: what a provider's close is adjusted for (never raw prices).
+SPLIT_ADJUSTED = "split"
+SPLIT_DIVIDEND_ADJUSTED = "split+dividend"
 
-#: Column order and DuckDB types of ``staging.prices``.
-PRICES_SCHEMA: dict[str, pl.DataType] = {
-    "ticker": pl.String(),
-    "date": pl.Date(),
-    "open": pl.Float64(),
-    "high": pl.Float64(),
-    "low": pl.Float64(),
-    "close": pl.Float64(),
-    "volume": pl.Int64(),
-    "source": pl.String(),
-}
+#: Columns of ``staging.prices`` (its contract in pipelines/core/tables.py).
+PRICES_SCHEMA: dict[str, pl.DataType] = PRICES.columns
 
 # Cells that mean "no value" in the exports we accept (Yahoo writes "null" on some days).
 _MISSING = ("", "null", "NaN", "nan")
@@ -75,6 +75,7 @@ def parse_price_csv(
     parsed = _typed_rows(_without_empty_rows(raw, where))
     _raise_on_bad_cells(parsed, where)
     _raise_on_bad_days(parsed, where)
+    adjustment = SPLIT_ADJUSTED if "Adj Close" in raw.columns else SPLIT_DIVIDEND_ADJUSTED
     return (
         parsed.select(
             pl.lit(ticker, pl.String).alias("ticker"),
@@ -82,6 +83,8 @@ def parse_price_csv(
             *PRICE_COLUMNS,
             pl.col("volume").round(0).cast(pl.Int64).alias("volume"),
             pl.lit(source, pl.String).alias("source"),
+            "adj_close",
+            pl.lit(adjustment).alias("close_adjustment"),
         )
         .sort("date")
         .cast(PRICES_SCHEMA)
@@ -143,12 +146,14 @@ def _without_empty_rows(raw: pl.DataFrame, where: str) -> pl.DataFrame:
 def _typed_rows(cleaned: pl.DataFrame) -> pl.DataFrame:
     """Dates and numbers parsed (null where a cell does not parse), beside their text."""
     has_volume = "Volume" in cleaned.columns
+    adj_close = pl.col("Adj Close") if "Adj Close" in cleaned.columns else pl.col("Close")
     return cleaned.select(
         "line",
         # yfinance writes tz-aware timestamps ("2024-06-10 00:00:00-04:00"): the trading day
         # is the local date, i.e. the first ten characters.
         pl.col("Date").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).alias("date"),
         *(_number(pl.col(c.title())).alias(c) for c in PRICE_COLUMNS),
+        _number(adj_close).alias("adj_close"),
         (
             _number(pl.col("Volume"), below=2.0**63) if has_volume else pl.lit(None, pl.Float64)
         ).alias("volume"),
@@ -159,7 +164,8 @@ def _typed_rows(cleaned: pl.DataFrame) -> pl.DataFrame:
 
 
 def _raise_on_bad_days(parsed: pl.DataFrame, where: str) -> None:
-    """Raise on a date that appears twice or a close that is not positive."""
+    """Raise on a date that appears twice, dates out of order or a close that is not
+    positive."""
     duplicated = parsed.filter(pl.col("date").is_duplicated()).sort("line")
     if duplicated.height:
         row = duplicated.row(0, named=True)
@@ -167,6 +173,7 @@ def _raise_on_bad_days(parsed: pl.DataFrame, where: str) -> None:
             f"{where}: date {row['date']} appears more than once (line {row['line']}); "
             "a daily price file has one row per trading day"
         )
+    _raise_on_disorder(parsed, where)
     bad_close = parsed.filter(pl.col("close") <= 0)
     if bad_close.height:
         row = bad_close.row(0, named=True)
@@ -181,6 +188,24 @@ def _number(text: pl.Expr, below: float = float("inf")) -> pl.Expr:
     (a 400-digit cell overflows to inf), or not below ``below`` in size."""
     value = text.cast(pl.Float64, strict=False)
     return pl.when(value.is_finite() & (value.abs() < below)).then(value)
+
+
+def _raise_on_disorder(parsed: pl.DataFrame, where: str) -> None:
+    """Dates must run one way (a newest-first export is fine), not back and forth."""
+    dates = parsed.sort("line")["date"]
+    if dates.is_sorted() or dates.is_sorted(descending=True):
+        return
+    steps = parsed.sort("line").with_columns(previous=pl.col("date").shift(1))
+    ascending = dates[-1] >= dates[0]
+    wrong = steps.filter(
+        (pl.col("date") < pl.col("previous"))
+        if ascending
+        else (pl.col("date") > pl.col("previous"))
+    ).row(0, named=True)
+    raise PriceFormatError(
+        f"{where}: line {wrong['line']}: date {wrong['date']} comes after {wrong['previous']}; "
+        "dates out of order (the file is not one daily series)"
+    )
 
 
 def _raise_on_bad_cells(parsed: pl.DataFrame, where: str) -> None:

@@ -1,153 +1,56 @@
-"""Daily prices: the price universe, Stooq over HTTP, and a local folder of CSV files.
+"""Daily prices through a chain of providers: per ticker, the first that answers with valid data.
 
-* **Stooq**: ``{CAPEX_PRICES_URL}/q/d/l/?s={symbol}&i=d`` (default ``https://stooq.com``),
-  fetched through :class:`pipelines.core.http.Fetcher` under the source name ``prices``: raw/,
-  retries, timeouts, conditional GET and offline rebuild (``CAPEX_OFFLINE=1``) come from there.
-  Stooq answers an unknown symbol with HTTP 200 and a body such as ``No data``; that is an
-  error naming the symbol, and nothing is stored.
+The chain is ``CAPEX_PRICE_SOURCES`` (default ``yahoo,stooq``), preceded by the local folder
+``CAPEX_PRICES_DIR`` when it is set:
+
 * **Local folder** (``CAPEX_PRICES_DIR``): one ``TICKER.csv`` per ticker, in the Stooq layout or
-  a Yahoo-style export. When the folder is set it replaces Stooq.
+  a Yahoo-style export (:mod:`pipelines.market.price_csv`); ``source`` is ``file:<layout>``.
+* **Yahoo** (:mod:`pipelines.market.yahoo`): the keyless chart API, refreshed incrementally.
+* **Stooq** (:mod:`pipelines.market.stooq`): the CSV download, with ``CAPEX_STOOQ_APIKEY``.
 
-The universe is the selected companies plus the benchmarks ``SPX`` (S&P 500, Stooq ``^spx``)
-and ``NDX`` (Nasdaq-100, ``^ndx``); ``pipelines/seeds/price_symbols.csv`` maps each ticker to
-its Stooq symbol and to an alternative local file name (``GSPC.csv`` for ``SPX``, as Yahoo
-names the S&P 500).
+Each :class:`PriceLoad` says which provider won (the ``source`` column of its rows) and why each
+earlier one was passed over; a ticker that no provider could answer carries every reason and
+lands nothing (its previous rows stay).
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from importlib import resources
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlencode
 
 import polars as pl
 
 from pipelines.core.config import Settings
-from pipelines.core.http import Fetched, Fetcher, FetchError
+from pipelines.core.http import FetchError
 from pipelines.core.rawstore import RawStore
+from pipelines.market.price_checks import compare_answers
 from pipelines.market.price_csv import PriceFormatError, detect_layout_of, parse_price_csv
+from pipelines.market.providers import (
+    PriceProvider,
+    PriceSourceError,
+    PriceSymbol,
+    ProviderAnswer,
+    ProviderSkipped,
+    price_universe,
+    seed_price_symbols,
+)
+from pipelines.market.stooq import StooqProvider
+from pipelines.market.yahoo import YahooProvider
 
-SOURCE = "prices"
-USER_AGENT = "capex-watch/0.1 (daily price download)"
-BENCHMARKS = ("SPX", "NDX")
-
-
-class PriceSourceError(RuntimeError):
-    """Prices for a ticker could not be had; the message names the ticker, where and why."""
-
-
-@dataclass(frozen=True)
-class PriceSymbol:
-    """One price series: our ticker, Stooq's symbol and the local file names to look for."""
-
-    ticker: str
-    stooq_symbol: str
-    local_files: tuple[str, ...]
-    kind: str  # 'company' or 'benchmark'
-    name: str = ""
-
-
-def seed_price_symbols() -> dict[str, PriceSymbol]:
-    """The rows of pipelines/seeds/price_symbols.csv, by ticker."""
-    text = resources.files("pipelines.seeds").joinpath("price_symbols.csv").read_text()
-    symbols = {}
-    for row in csv.DictReader(text.splitlines()):
-        ticker = row["ticker"].strip().upper()
-        files = dict.fromkeys([f"{ticker}.csv", row["local_file"].strip()])
-        symbols[ticker] = PriceSymbol(
-            ticker,
-            row["stooq_symbol"].strip(),
-            tuple(f for f in files if f),
-            row["kind"].strip(),
-            row["name"].strip(),
-        )
-    return symbols
-
-
-def default_symbol(ticker: str) -> PriceSymbol:
-    """Stooq's spelling for a US listing not in the seed file: ``brk-b.us`` for ``BRK.B``."""
-    ticker = ticker.upper()
-    stooq = ticker.lower().replace(".", "-") + ".us"
-    return PriceSymbol(ticker, stooq, (f"{ticker}.csv",), "company")
-
-
-def price_universe(company_tickers: Iterable[str]) -> list[PriceSymbol]:
-    """The price series to load: ``company_tickers`` in order, then the benchmarks."""
-    seeds = seed_price_symbols()
-    tickers = dict.fromkeys([t.upper() for t in company_tickers] + list(BENCHMARKS))
-    return [seeds.get(t) or default_symbol(t) for t in tickers]
-
-
-def stooq_path(symbol: str) -> str:
-    """The path and query of Stooq's daily CSV download for ``symbol``."""
-    return "q/d/l/?" + urlencode({"s": symbol, "i": "d"}, safe="^")
-
-
-def stooq_validator(symbol: PriceSymbol) -> Callable[[bytes, str | None], pl.DataFrame]:
-    """A :class:`Fetcher` validator that parses Stooq's answer for ``symbol`` into rows."""
-
-    def validate(body: bytes, content_type: str | None) -> pl.DataFrame:
-        text = body.decode("utf-8-sig", errors="replace").strip()
-        if text.lower().startswith("no data") or not text:
-            raise PriceSourceError(
-                f"Stooq has no data for symbol {symbol.stooq_symbol!r} (ticker "
-                f"{symbol.ticker}; answer {text[:40]!r}); check the symbol in "
-                "pipelines/seeds/price_symbols.csv"
-            )
-        if text[:200].lower().startswith(("<!doctype", "<html")):
-            raise PriceSourceError(
-                f"Stooq answered symbol {symbol.stooq_symbol!r} with an HTML page, not a CSV "
-                f"(Content-Type {content_type}); the service may be refusing downloads"
-            )
-        try:
-            return parse_price_csv(
-                body, symbol.ticker, "stooq", origin=f"Stooq's CSV for {symbol.stooq_symbol!r}"
-            )
-        except PriceFormatError as exc:
-            raise PriceSourceError(str(exc)) from exc
-
-    return validate
-
-
-def prices_fetcher(
-    settings: Settings,
-    store: RawStore,
-    *,
-    log: Callable[[str], None] | None = None,
-) -> Fetcher:
-    """The :class:`Fetcher` for Stooq, configured from ``settings`` (CAPEX_PRICES_RATE: Stooq
-    publishes no limit; the default of one request a second is polite)."""
-    return Fetcher(
-        SOURCE,
-        settings.prices_url,
-        store,
-        user_agent=USER_AGENT,
-        requests_per_second=settings.prices_requests_per_second,
-        offline=settings.offline,
-        timeout=settings.http_timeout,
-        max_attempts=settings.http_max_attempts,
-        max_retry_seconds=settings.http_max_retry_seconds,
-        log=log,
-        max_body_bytes=settings.max_body_bytes,
-        status_hints={
-            403: "Stooq refuses the download (too many requests?); set CAPEX_PRICES_DIR to "
-            "read CSV files instead",
-            404: "is the symbol right? see pipelines/seeds/price_symbols.csv and CAPEX_PRICES_URL",
-        },
-    )
-
-
-def fetch_stooq(fetcher: Fetcher, symbol: PriceSymbol) -> tuple[pl.DataFrame, Fetched]:
-    """Daily prices of ``symbol`` from Stooq (or from raw/ when the fetcher is offline).
-
-    Raises :class:`pipelines.core.http.FetchError` naming the URL (and so the symbol) on any
-    failure, including Stooq's ``No data`` answer.
-    """
-    fetched = fetcher.get(stooq_path(symbol.stooq_symbol), stooq_validator(symbol))
-    return fetched.parsed, fetched
+__all__ = [
+    "FolderProvider",
+    "PriceLoad",
+    "ProviderCheck",
+    "check_providers",
+    "load_prices",
+    "offline_chain",
+    "other_answers",
+    "price_universe",
+    "provider_chain",
+    "read_local_prices",
+    "seed_price_symbols",
+]
 
 
 def find_local_file(folder: Path, symbol: PriceSymbol) -> Path:
@@ -167,7 +70,7 @@ def read_local_prices(folder: Path, symbol: PriceSymbol) -> tuple[pl.DataFrame, 
     if not folder.is_dir():
         raise PriceSourceError(
             f"CAPEX_PRICES_DIR={folder} is not a folder; point it at a folder of TICKER.csv "
-            "files or unset it to download from Stooq"
+            "files or unset it to use the online providers (CAPEX_PRICE_SOURCES)"
         )
     path = find_local_file(folder, symbol)
     body = path.read_bytes()
@@ -179,16 +82,63 @@ def read_local_prices(folder: Path, symbol: PriceSymbol) -> tuple[pl.DataFrame, 
     return frame.with_columns(source=pl.lit(f"file:{detect_layout_of(body)}")), path
 
 
+class FolderProvider:
+    """``TICKER.csv`` files in ``CAPEX_PRICES_DIR``."""
+
+    name = "file"
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def load(self, symbol: PriceSymbol) -> ProviderAnswer:
+        frame, path = read_local_prices(self.folder, symbol)
+        return ProviderAnswer(frame, str(path))
+
+
+PROVIDERS: dict[str, type] = {"yahoo": YahooProvider, "stooq": StooqProvider}
+
+
+def provider_chain(
+    settings: Settings, store: RawStore, log: Callable[[str], None] | None = None
+) -> list[PriceProvider]:
+    """The providers in the order they are tried: the local folder (when set), then
+    ``CAPEX_PRICE_SOURCES``."""
+    log = log or (lambda _message: None)
+    chain: list[PriceProvider] = []
+    if settings.prices_dir is not None:
+        chain.append(FolderProvider(settings.prices_dir))
+    chain.extend(PROVIDERS[name](settings, store, log) for name in settings.price_sources)
+    return chain
+
+
 @dataclass(frozen=True)
 class PriceLoad:
-    """The outcome for one ticker: rows, or an error saying why there are none."""
+    """The outcome for one ticker: the winning provider's answer, or why there is none."""
 
     symbol: PriceSymbol
-    frame: pl.DataFrame | None
-    origin: str  # the URL or file the rows came from (or should have)
-    error: str | None = None
-    raw_key: str | None = None  # the raw/ document, for Stooq
-    downloaded: bool = False
+    answer: ProviderAnswer | None
+    provider: str | None = None
+    passed_over: tuple[tuple[str, str], ...] = field(default=())  # (provider, why)
+
+    @property
+    def frame(self) -> pl.DataFrame | None:
+        return self.answer.frame if self.answer else None
+
+    @property
+    def error(self) -> str | None:
+        """Every provider's reason, when none answered; None when one did."""
+        if self.answer is not None:
+            return None
+        reasons = "; ".join(f"{name}: {why}" for name, why in self.passed_over)
+        return f"{self.symbol.ticker}: no provider answered ({reasons or 'no provider set'})"
+
+
+def answer_from(provider: PriceProvider, symbol: PriceSymbol) -> tuple[ProviderAnswer | None, str]:
+    """``provider``'s answer for ``symbol``, or None and why not (one line)."""
+    try:
+        return provider.load(symbol), ""
+    except (ProviderSkipped, PriceSourceError, FetchError) as exc:
+        return None, str(exc)
 
 
 def load_prices(
@@ -197,31 +147,75 @@ def load_prices(
     symbols: Iterable[PriceSymbol],
     *,
     log: Callable[[str], None] | None = None,
+    chain: list[PriceProvider] | None = None,
 ) -> list[PriceLoad]:
-    """Daily prices for every symbol: from ``CAPEX_PRICES_DIR`` when set, else from Stooq.
+    """Daily prices for every symbol from the first provider of the chain that answers.
 
-    A symbol that fails does not stop the others; its :class:`PriceLoad` carries the error.
+    A symbol that every provider fails does not stop the others; its :class:`PriceLoad`
+    carries each provider's reason.
     """
     log = log or (lambda _message: None)
+    chain = chain if chain is not None else provider_chain(settings, store, log)
     loads = []
-    fetcher = None
     for symbol in symbols:
-        if settings.prices_dir is not None:
-            try:
-                frame, path = read_local_prices(settings.prices_dir, symbol)
-            except PriceSourceError as exc:
-                loads.append(PriceLoad(symbol, None, str(settings.prices_dir), str(exc)))
+        passed_over: list[tuple[str, str]] = []
+        for provider in chain:
+            answer, why = answer_from(provider, symbol)
+            if answer is None:
+                passed_over.append((provider.name, why))
                 continue
-            loads.append(PriceLoad(symbol, frame, str(path)))
-            continue
-        if fetcher is None:
-            fetcher = prices_fetcher(settings, store, log=log)
-        url = fetcher.url(stooq_path(symbol.stooq_symbol))
-        try:
-            frame, fetched = fetch_stooq(fetcher, symbol)
-        except FetchError as exc:
-            loads.append(PriceLoad(symbol, None, url, f"{symbol.ticker}: {exc}"))
-            continue
-        log(f"{symbol.ticker}: {frame.height} days from {url}")
-        loads.append(PriceLoad(symbol, frame, url, None, fetched.document.key, fetched.downloaded))
+            days = answer.frame.height
+            log(f"{symbol.ticker}: {days} days from {provider.name} ({answer.origin})")
+            loads.append(PriceLoad(symbol, answer, provider.name, tuple(passed_over)))
+            break
+        else:
+            loads.append(PriceLoad(symbol, None, None, tuple(passed_over)))
     return loads
+
+
+def offline_chain(settings: Settings, store: RawStore) -> list[PriceProvider]:
+    """The chain reading raw/ only (and the local folder): for cross-checks without requests."""
+    return provider_chain(replace(settings, offline=True), store)
+
+
+def other_answers(chain: list[PriceProvider], load: PriceLoad) -> dict[str, ProviderAnswer | None]:
+    """The winner's answer for ``load``'s ticker beside every other provider's in ``chain``
+    (the cross-check's input; use :func:`offline_chain` to send no request)."""
+    answers: dict[str, ProviderAnswer | None] = {load.provider: load.answer}
+    for provider in chain:
+        if provider.name not in answers:
+            answers[provider.name] = answer_from(provider, load.symbol)[0]
+    return answers
+
+
+@dataclass(frozen=True)
+class ProviderCheck:
+    """Every provider's answer for one ticker, and how the first one's closes compare."""
+
+    symbol: PriceSymbol
+    answers: dict[str, ProviderAnswer | None]
+    reasons: dict[str, str]  # why a provider gave no answer
+    comparisons: list[tuple[str, int, pl.DataFrame]]  # (other, common days, differing days)
+
+
+def check_providers(
+    settings: Settings,
+    store: RawStore,
+    symbols: Iterable[PriceSymbol],
+    *,
+    log: Callable[[str], None] | None = None,
+) -> list[ProviderCheck]:
+    """Ask every provider of the chain for each symbol (not only until one answers) and
+    compare the first answer's closes with each other one (``capex prices check``)."""
+    chain = provider_chain(settings, store, log)
+    checks = []
+    for symbol in symbols:
+        answers, reasons = {}, {}
+        for provider in chain:
+            answers[provider.name], why = answer_from(provider, symbol)
+            if why:
+                reasons[provider.name] = why
+        first = next((name for name, answer in answers.items() if answer is not None), None)
+        comparisons = compare_answers(answers, first) if first else []
+        checks.append(ProviderCheck(symbol, answers, reasons, comparisons))
+    return checks

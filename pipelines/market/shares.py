@@ -65,7 +65,14 @@ RATIO_FACTS_SCHEMA = {
     "filed": pl.Date,
     "value": pl.Float64,
 }
-SPLITS_SCHEMA = STOCK_SPLITS.columns
+#: Columns of the splits derived here; ``staging.stock_splits`` adds ``split_date`` and
+#: ``source`` (:data:`FILINGS_SOURCE` for these; a price provider's name for its splits).
+SPLITS_SCHEMA = {
+    name: dtype
+    for name, dtype in STOCK_SPLITS.columns.items()
+    if name not in ("split_date", "source")
+}
+FILINGS_SOURCE = "filings"
 
 # Reads the inputs of this module from staging.facts (DuckDB SQL).
 SHARE_FACTS_SQL = f"""
@@ -282,4 +289,7 @@ def shares_outstanding(
     """Rows of ``staging.shares_outstanding`` and ``staging.stock_splits`` from the facts."""
     counts = cover_page_counts(share_facts)
     splits = detect_splits(counts, ratio_facts)
-    return adjust_for_splits(counts, splits), splits
+    rows = splits.with_columns(
+        split_date=pl.lit(None, pl.Date), source=pl.lit(FILINGS_SOURCE, pl.String)
+    )
+    return adjust_for_splits(counts, splits), rows

@@ -75,8 +75,8 @@ def sql_model_asset(model: SqlModel) -> dg.AssetsDefinition:
     name="metric_seeds",
     description=(
         "Loads the metric map (metric → ordered XBRL concept candidates, per-company "
-        "overrides), the metric definitions and the segment names from pipelines/seeds/ after "
-        "cross-checking them."
+        "overrides), the metric definitions, the segment names and the fiscal period lengths "
+        "from pipelines/seeds/ after cross-checking them."
     ),
 )
 def metric_seeds(capex: CapexResource):
@@ -87,18 +87,19 @@ def metric_seeds(capex: CapexResource):
         yield dg.MaterializeResult(asset_key=table_key(table), metadata={"dagster/row_count": rows})
 
 
-def _unique_keys_check(table: str) -> dg.AssetChecksDefinition:
-    keys = "; ".join(", ".join(columns) for columns in checks.ALL_MART_KEYS[table])
+def _unique_keys_check(model: SqlModel) -> dg.AssetChecksDefinition:
+    """The check that no two rows of ``model``'s table share one of its grains."""
+    keys = "; ".join(", ".join(columns) for columns in model.grains)
 
     @dg.asset_check(
         automation_condition=dg.AutomationCondition.eager(),
-        asset=table_key(table),
+        asset=table_key(model.table),
         name="unique_keys",
         description=f"No two rows share ({keys}).",
     )
     def _check(capex: CapexResource) -> dg.AssetCheckResult:
         with capex.warehouse.connect() as con:
-            return check_result(checks.unique_keys(con, table))
+            return check_result(checks.unique_keys(con, model.table, model.grains))
 
     return _check
 
@@ -173,7 +174,7 @@ MODEL_ASSETS = [sql_model_asset(model) for model in SQL_MODELS.values()]
 
 ASSETS = [metric_seeds, *MODEL_ASSETS]
 CHECKS = [
-    *(_unique_keys_check(table) for table in checks.ALL_MART_KEYS if table in SQL_MODELS),
+    *(_unique_keys_check(model) for model in SQL_MODELS.values() if model.grains),
     quarters_sum_to_year,
     no_negative_revenue_or_capex,
     latest_quarter_is_current,

@@ -7,45 +7,25 @@ and the same checks can run on any DuckDB connection.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import duckdb
 
 from pipelines.core.checks import CheckOutcome, outcome
 
-# The grain of each mart: no two rows may share these columns. A mart may have several.
-MART_KEYS: Mapping[str, Sequence[tuple[str, ...]]] = {
-    "marts.metric_quarterly": [("ticker", "metric", "fiscal_year", "fiscal_quarter")],
-    "marts.metric_quarterly_pit": [("ticker", "metric", "fiscal_year", "fiscal_quarter", "filed")],
-    "marts.capex_quarterly": [
-        ("ticker", "fiscal_year", "fiscal_quarter"),
-        ("ticker", "calendar_year", "calendar_quarter"),
-    ],
-    "marts.revenue_growth": [
-        ("ticker", "fiscal_year", "fiscal_quarter"),
-        ("ticker", "calendar_year", "calendar_quarter"),
-    ],
-    "marts.capex_annual": [("ticker", "fiscal_year")],
-    "marts.capex_by_calendar_quarter": [("calendar_year", "calendar_quarter")],
-    "marts.segment_revenue": [("ticker", "segment", "period_start", "period_end")],
-}
-
-# The valuation marts (pipelines/market/assets.py) and their grain.
-VALUATION_MART_KEYS: Mapping[str, Sequence[tuple[str, ...]]] = {
-    "marts.valuation_daily": [("ticker", "date")],
-    "marts.price_returns": [("ticker", "period")],
-    "marts.return_decomposition": [("ticker", "period")],
-}
-ALL_MART_KEYS = {**MART_KEYS, **VALUATION_MART_KEYS}
-
 # Relative tolerance of Q1+Q2+Q3+Q4 against the fiscal year.
 QUARTER_SUM_TOLERANCE = 0.005
 
 
-def unique_keys(con: duckdb.DuckDBPyConnection, table: str) -> CheckOutcome:
-    """No two rows of ``table`` share a key of :data:`ALL_MART_KEYS`."""
+def unique_keys(
+    con: duckdb.DuckDBPyConnection, table: str, grains: Sequence[Sequence[str]]
+) -> CheckOutcome:
+    """No two rows of ``table`` share the columns of any of its ``grains``.
+
+    A mart's grains are the ``-- grain:`` lines of its SQL file (:attr:`SqlModel.grains`).
+    """
     parts = []
-    for columns in ALL_MART_KEYS[table]:
+    for columns in grains:
         cols = ", ".join(columns)
         parts.append(
             f"SELECT '{'+'.join(columns)}' AS key, CAST(({cols}) AS VARCHAR) AS value, "

@@ -9,6 +9,10 @@
 * ``segment_map.csv`` → ``staging.segment_map``: which (axis, member) of a company's
   dimensional facts is which readable segment; ``priority`` orders members that report the
   same segment (a renamed member, or the same business on the product axis).
+* ``period_lengths.csv`` → ``staging.period_lengths``: how long (in days, first to last day
+  inclusive) a fiscal quarter, half year, nine months and year may be, and their nominal
+  length. The one definition of a quarter's length: the SQL models join the table, Python
+  reads it through :func:`period_lengths`.
 
 Validation happens here, before anything lands, so a typo in a CSV fails with the file, the
 line and what to fix.
@@ -17,6 +21,7 @@ line and what to fix.
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 from importlib import resources
 
@@ -90,7 +95,30 @@ SEGMENT_MAP = Seed(
     },
     ("ticker", "axis", "member", "segment", "priority"),
 )
-SEEDS = (METRIC_DEFINITIONS, METRIC_MAP, SEGMENT_MAP)
+PERIOD_LENGTHS = Seed(
+    "period_lengths",
+    {
+        "months": pl.Int32,
+        "min_days": pl.Int32,
+        "max_days": pl.Int32,
+        "nominal_days": pl.Float64,
+        "description": pl.String,
+    },
+    ("months", "min_days", "max_days", "nominal_days"),
+)
+SEEDS = (METRIC_DEFINITIONS, METRIC_MAP, SEGMENT_MAP, PERIOD_LENGTHS)
+# The SQL models and the Python readers rely on these rows of period_lengths.csv.
+PERIOD_MONTHS = (3, 6, 9, 12)
+
+
+@dataclass(frozen=True)
+class PeriodLength:
+    """How long a fiscal period of ``months`` months may be, in days counted inclusively."""
+
+    months: int
+    min_days: int
+    max_days: int
+    nominal_days: float
 
 
 def read_seed_text(seed: Seed) -> str:
@@ -125,6 +153,11 @@ def _convert(raw: str, dtype: pl.DataType, where: str):
             return int(raw)
         except ValueError as exc:
             raise SeedError(f"{where}: {raw!r} is not an integer") from exc
+    if dtype == pl.Float64:
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise SeedError(f"{where}: {raw!r} is not a number") from exc
     if dtype == pl.Boolean:
         if raw.lower() not in {"true", "false"}:
             raise SeedError(f"{where}: {raw!r} is not true or false")
@@ -187,13 +220,55 @@ def validate_metric_seeds(
         )
 
 
+def validate_period_lengths(lengths: pl.DataFrame) -> None:
+    """Check period_lengths.csv; raises :class:`SeedError` describing the first problem found.
+
+    Every length of :data:`PERIOD_MONTHS` appears once, each range is ordered and holds its
+    nominal length, and no two ranges overlap (a period has at most one length).
+    """
+    where = f"pipelines/seeds/{PERIOD_LENGTHS.filename}"
+    months = lengths["months"].to_list()
+    if sorted(months) != sorted(PERIOD_MONTHS):
+        raise SeedError(f"{where}: months must be {list(PERIOD_MONTHS)} once each, not {months}")
+    rows = sorted(lengths.iter_rows(named=True), key=lambda row: row["min_days"])
+    for row in rows:
+        if not row["min_days"] <= row["nominal_days"] <= row["max_days"]:
+            raise SeedError(
+                f"{where}: months {row['months']} needs min_days <= nominal_days <= max_days; "
+                f"fix {row['min_days']}, {row['nominal_days']}, {row['max_days']}"
+            )
+    for shorter, longer in zip(rows, rows[1:], strict=False):
+        if shorter["max_days"] >= longer["min_days"]:
+            raise SeedError(
+                f"{where}: the ranges of months {shorter['months']} and {longer['months']} "
+                "overlap; a period must have one length"
+            )
+
+
 def load_seeds() -> dict[str, pl.DataFrame]:
     """All seeds by name, parsed and cross-checked."""
     frames = {seed.name: parse_seed(seed, read_seed_text(seed)) for seed in SEEDS}
     validate_metric_seeds(
         frames[METRIC_DEFINITIONS.name], frames[METRIC_MAP.name], frames[SEGMENT_MAP.name]
     )
+    validate_period_lengths(frames[PERIOD_LENGTHS.name])
     return frames
+
+
+@functools.cache
+def period_lengths() -> dict[int, PeriodLength]:
+    """The fiscal period lengths of pipelines/seeds/period_lengths.csv, by months (3 .. 12).
+
+    The Python side of the rule the SQL models read from ``staging.period_lengths``.
+    """
+    frame = parse_seed(PERIOD_LENGTHS, read_seed_text(PERIOD_LENGTHS))
+    validate_period_lengths(frame)
+    return {
+        row["months"]: PeriodLength(
+            row["months"], row["min_days"], row["max_days"], row["nominal_days"]
+        )
+        for row in frame.iter_rows(named=True)
+    }
 
 
 def write_seeds(warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> dict[str, int]:

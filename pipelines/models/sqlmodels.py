@@ -11,7 +11,9 @@ Convention (also in sql/README.md):
   model or a Python asset builds it; the model's dependencies are parsed from the SQL with
   sqlglot, so the Dagster lineage (asset key ``[schema, table]``) can never drift from it.
   An unqualified table name that is not a CTE is an error.
-* The leading ``--`` comment lines of a file are the model's description.
+* The leading ``--`` comment lines of a file are the model's description, except the
+  ``-- grain: col, col`` lines among them: each names columns no two rows may share (a mart may
+  have several), and becomes a unique-key check (pipelines/models/checks.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 # raw holds documents as fetched; models build the layers above it.
 MODEL_SCHEMAS = tuple(schema for schema in SCHEMAS if schema != "raw")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_GRAIN = re.compile(r"^--\s*grain:(.*)$", re.IGNORECASE)
 
 
 class SqlModelError(ValueError):
@@ -48,6 +51,8 @@ class SqlModel:
     sql: str
     deps: frozenset[str] = field(default_factory=frozenset)
     description: str = ""
+    # each a set of columns no two rows share, from the ``-- grain:`` header lines
+    grains: tuple[tuple[str, ...], ...] = ()
 
     @property
     def table(self) -> str:
@@ -60,26 +65,63 @@ class SqlModel:
         return f"CREATE OR REPLACE TABLE {self.table} AS\n{body}"
 
 
-def read_description(sql: str) -> str:
-    """The leading ``--`` comment lines of a model, joined into a paragraph-preserving text."""
+def _leading_comments(sql: str) -> list[str]:
+    """The leading ``--`` comment lines of ``sql``, stripped (blank lines before them skipped)."""
     lines: list[str] = []
     for line in sql.splitlines():
         stripped = line.strip()
         if stripped.startswith("--"):
-            lines.append(stripped[2:].strip())
+            lines.append(stripped)
         elif stripped or lines:
             break
+    return lines
+
+
+def read_description(sql: str) -> str:
+    """The leading ``--`` comment lines of a model but its grains, joined into a
+    paragraph-preserving text."""
+    lines = [line[2:].strip() for line in _leading_comments(sql) if not _GRAIN.match(line)]
     paragraphs = "\n".join(lines).split("\n\n")
     return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
 
 
-def parse_dependencies(sql: str, where: str = "<sql>") -> frozenset[str]:
-    """The schema-qualified tables (``schema.table``, lower case) that ``sql`` reads.
+def read_grains(sql: str, where: str = "<sql>") -> tuple[tuple[str, ...], ...]:
+    """The grains a model declares in its leading comments, one ``-- grain: a, b`` line each.
 
-    CTE names and table functions (``range(...)``, ``unnest(...)``) are not dependencies.
-    Raises :class:`SqlModelError` when the SQL does not parse, is not a single query, or
-    reads an unqualified table that is not a CTE.
+    Raises :class:`SqlModelError` when a grain names no column or a column that is not a plain
+    lower-case identifier.
     """
+    grains = []
+    for line in _leading_comments(sql):
+        match = _GRAIN.match(line)
+        if not match:
+            continue
+        columns = tuple(c.strip() for c in match.group(1).split(","))
+        if not all(_IDENTIFIER.match(c) for c in columns):
+            raise SqlModelError(
+                f"{where}: {line!r} must list column names separated by commas, "
+                "e.g. '-- grain: ticker, fiscal_year'"
+            )
+        grains.append(columns)
+    return tuple(grains)
+
+
+def _check_grain_columns(tree: exp.Query, grains: tuple[tuple[str, ...], ...], where: str) -> None:
+    """Raise :class:`SqlModelError` when a grain names a column the query does not select."""
+    selected = {name.lower() for name in tree.named_selects}
+    if not selected or "*" in selected:
+        return  # a star select: the columns are known only once built
+    for grain in grains:
+        missing = [c for c in grain if c not in selected]
+        if missing:
+            raise SqlModelError(
+                f"{where}: grain ({', '.join(grain)}) names column(s) {missing} the query does "
+                f"not select; it selects {', '.join(sorted(selected))}"
+            )
+
+
+def _parse_query(sql: str, where: str) -> exp.Query:
+    """The single query of a model file; :class:`SqlModelError` when it is anything else."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except sqlglot.errors.ParseError as exc:
@@ -89,7 +131,20 @@ def parse_dependencies(sql: str, where: str = "<sql>") -> frozenset[str]:
             f"{where}: a model is exactly one SELECT statement (CTEs allowed), "
             f"found {len(statements)} statement(s)"
         )
-    tree = statements[0]
+    return statements[0]
+
+
+def parse_dependencies(sql: str, where: str = "<sql>") -> frozenset[str]:
+    """The schema-qualified tables (``schema.table``, lower case) that ``sql`` reads.
+
+    CTE names and table functions (``range(...)``, ``unnest(...)``) are not dependencies.
+    Raises :class:`SqlModelError` when the SQL does not parse, is not a single query, or
+    reads an unqualified table that is not a CTE.
+    """
+    return _dependencies(_parse_query(sql, where), where)
+
+
+def _dependencies(tree: exp.Query, where: str) -> frozenset[str]:
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     deps: set[str] = set()
     for table in tree.find_all(exp.Table):
@@ -128,11 +183,14 @@ def load_model(path: Path, sql_dir: Path = SQL_DIR) -> SqlModel:
             "digits and underscores"
         )
     sql = path.read_text(encoding="utf-8")
-    deps = parse_dependencies(sql, where=str(path))
+    tree = _parse_query(sql, str(path))
+    deps = _dependencies(tree, str(path))
     table = f"{schema}.{name}"
     if table in deps:
         raise SqlModelError(f"{path}: the model reads its own table {table}")
-    return SqlModel(schema, name, path, sql, deps, read_description(sql))
+    grains = read_grains(sql, where=str(path))
+    _check_grain_columns(tree, grains, str(path))
+    return SqlModel(schema, name, path, sql, deps, read_description(sql), grains)
 
 
 def discover_models(sql_dir: Path = SQL_DIR) -> dict[str, SqlModel]:
@@ -183,6 +241,21 @@ def with_upstream(models: Mapping[str, SqlModel], tables: Iterable[str]) -> dict
         wanted[table] = models[table]
         stack.extend(d for d in models[table].deps if d in models)
     return wanted
+
+
+def marts_without(models: Mapping[str, SqlModel], source: str) -> tuple[str, ...]:
+    """The marts (table names, sorted) built without reading ``source``, directly or upstream.
+
+    ``marts_without(models, "staging.prices")`` are the marts built from filings alone.
+    """
+    return tuple(
+        sorted(
+            table
+            for table, model in models.items()
+            if model.schema == "marts"
+            and source not in {d for m in with_upstream(models, [table]).values() for d in m.deps}
+        )
+    )
 
 
 def external_dependencies(models: Mapping[str, SqlModel]) -> frozenset[str]:

@@ -29,6 +29,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from pipelines.core.tables import CLAIM_CHECKS
+from pipelines.models.seed_tables import period_lengths
 
 MATCH_TOLERANCE = 0.01
 CLOSE_TOLERANCE = 0.05
@@ -57,7 +58,7 @@ def _calendar_quarter_end(year: int, quarter: int) -> date:
 
 
 def _quarter_count(start: date, end: date) -> int:
-    return max(1, round(((end - start).days + 1) / 91.3))
+    return max(1, round(((end - start).days + 1) / period_lengths()[3].nominal_days))
 
 
 def _fmt(value: float) -> str:

@@ -1,6 +1,6 @@
 """What the report shows: one section per chart (or table), the mart it reads and how it is drawn.
 
-Each section names the mart columns it needs (the column contracts of issues 3 to 5), so a mart
+Each section names the mart columns it needs (its column contract with the mart), so a mart
 that is missing, lacks a column or is empty gives a note in the report instead of a failure.
 Amounts are USD in the marts and billions of USD in the charts; growth rates and ratios are
 fractions in the marts and percentages in the charts.

@@ -1,9 +1,10 @@
 """Freshness: is a company's latest quarter as recent as its filing cadence says it should be?
 
 A company reports every fiscal quarter. After the period ending ``latest`` the next one ends at
-most 98 days later (a 14-week quarter of a 52/53-week year) and its report is due 40 days after
-that (10-Q) or 60 days (10-K, when that quarter closes the fiscal year): the deadlines of large
-accelerated filers, which every company of the default universe is. A latest quarter older than
+most a longest quarter later (98 days, a 14-week quarter of a 52/53-week year: the quarter row of
+pipelines/seeds/period_lengths.csv) and its report is due 40 days after that (10-Q) or 60 days
+(10-K, when that quarter closes the fiscal year): the deadlines of large accelerated filers,
+which every company of the default universe is. A latest quarter older than
 that, on the day of the check, means a filing is missing, from SEC or from the warehouse.
 
 The check also flags facts that lag the filings list: SEC lists a 10-K/10-Q for a later period
@@ -18,33 +19,36 @@ import dagster as dg
 
 from pipelines.core import tables
 from pipelines.core.resources import CapexResource
+from pipelines.models.seed_tables import period_lengths
 
 FACTS = tables.FACTS.key
 FILINGS = tables.FILINGS.key
 COMPANIES = tables.COMPANIES.key
 
-LONGEST_QUARTER_DAYS = 98
 TEN_Q_DUE_DAYS = 40
 TEN_K_DUE_DAYS = 60
 # A quarter ending this close to the fiscal year end (MMDD in SEC submissions) closes the year;
 # 52/53-week years end on a weekday near that date, not on it.
 YEAR_END_TOLERANCE_DAYS = 21
 
-# period lengths (end - start, in days) of a fiscal quarter, half year, nine months and year
-_FISCAL_PERIOD_DAYS = (
-    "(d BETWEEN 80 AND 100 OR d BETWEEN 170 AND 195 OR d BETWEEN 260 AND 285 "
-    "OR d BETWEEN 350 AND 380)"
-)
 
-LATEST_QUARTER_SQL = f"""
+def latest_quarter_sql() -> str:
+    """The query of a company's (``?``) latest period end of a fiscal quarter, half year, nine
+    months or year (the lengths of pipelines/seeds/period_lengths.csv) in a 10-K or 10-Q."""
+    lengths = " OR ".join(
+        f"days BETWEEN {length.min_days} AND {length.max_days}"
+        for length in period_lengths().values()
+    )
+    return f"""
 SELECT max(period_end) FROM (
-    SELECT period_end, period_end - period_start AS d
+    SELECT period_end, period_end - period_start + 1 AS days
     FROM staging.facts
     WHERE ticker = ? AND form IN ('10-K', '10-Q', '10-K/A', '10-Q/A')
       AND period_start IS NOT NULL AND dimensions IS NULL AND period_end <= filed
 )
-WHERE {_FISCAL_PERIOD_DAYS}
+WHERE {lengths}
 """
+
 
 NEWEST_LISTED_SQL = """
 SELECT accession, form, report_date FROM staging.filings
@@ -69,7 +73,7 @@ def next_report_form(latest_period_end: date, fiscal_year_end: str | None) -> st
     """
     if not fiscal_year_end or len(fiscal_year_end) != 4 or not fiscal_year_end.isdigit():
         return "10-K"
-    next_end = latest_period_end + timedelta(days=91)
+    next_end = latest_period_end + timedelta(days=round(period_lengths()[3].nominal_days))
     distance = min(abs((next_end - end).days) for end in _year_ends_near(next_end, fiscal_year_end))
     return "10-K" if distance <= YEAR_END_TOLERANCE_DAYS else "10-Q"
 
@@ -102,7 +106,7 @@ def quarter_freshness(
     if latest_period_end is None:
         return Freshness(None, "10-K", None, as_of)
     form = next_report_form(latest_period_end, fiscal_year_end)
-    due = LONGEST_QUARTER_DAYS + (TEN_K_DUE_DAYS if form == "10-K" else TEN_Q_DUE_DAYS)
+    due = period_lengths()[3].max_days + (TEN_K_DUE_DAYS if form == "10-K" else TEN_Q_DUE_DAYS)
     return Freshness(latest_period_end, form, latest_period_end + timedelta(days=due), as_of)
 
 
@@ -111,7 +115,7 @@ def _latest_quarter_fresh(
 ) -> dg.AssetCheckResult:
     ticker = context.partition_key
     with capex.warehouse.connect() as con:
-        latest = con.execute(LATEST_QUARTER_SQL, [ticker]).fetchone()[0]
+        latest = con.execute(latest_quarter_sql(), [ticker]).fetchone()[0]
         year_end = con.execute(
             "SELECT any_value(fiscal_year_end) FROM staging.companies WHERE ticker = ?", [ticker]
         ).fetchone()[0]
@@ -158,9 +162,9 @@ def build_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefi
             additional_deps=[FILINGS, COMPANIES],
             description=(
                 "The company's latest quarter in staging.facts is no older than its filing "
-                "cadence allows (next quarter ≤ 98 days later, its 10-Q due 40 days or its 10-K "
-                "60 days after), and no 10-K/10-Q listed in staging.filings covers a later "
-                "period than the facts (warning)."
+                "cadence allows (next quarter at most a longest quarter of period_lengths.csv "
+                "later, its 10-Q due 40 days or its 10-K 60 days after), and no 10-K/10-Q listed "
+                "in staging.filings covers a later period than the facts (warning)."
             ),
         )(_latest_quarter_fresh)
     return [check]

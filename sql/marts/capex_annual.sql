@@ -1,3 +1,5 @@
+-- grain: ticker, fiscal_year
+--
 -- Capital expenditure per company fiscal year (the fiscal-year figure as last filed), beside
 -- revenue. Amounts in USD; capex_yoy and capex_to_revenue as fractions. capex_yoy is null
 -- when the previous fiscal year is missing.

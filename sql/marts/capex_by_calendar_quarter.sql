@@ -1,3 +1,5 @@
+-- grain: calendar_year, calendar_quarter
+--
 -- The whole universe's capital expenditure per calendar quarter (each company quarter in
 -- the calendar quarter whose end is nearest its own end). Amounts in USD.
 --

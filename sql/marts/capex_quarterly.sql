@@ -1,3 +1,6 @@
+-- grain: ticker, fiscal_year, fiscal_quarter
+-- grain: ticker, calendar_year, calendar_quarter
+--
 -- Capital expenditure per company quarter, beside revenue and operating cash flow.
 -- Amounts in USD; growth and ratios as fractions (0.136 = 13.6%).
 --

@@ -1,3 +1,5 @@
+-- grain: ticker, metric, fiscal_year, fiscal_quarter
+--
 -- The standard metrics of each company quarter, as last filed: one row per company, metric,
 -- fiscal year and fiscal quarter. Amounts in USD (shares for diluted_shares).
 --

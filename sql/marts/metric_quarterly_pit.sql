@@ -1,3 +1,5 @@
+-- grain: ticker, metric, fiscal_year, fiscal_quarter, filed
+--
 -- Point in time: every vintage of every company quarter of every standard metric, with the
 -- date it was filed and the date a later filing superseded it (null for the current value).
 -- Amounts in USD (shares for diluted_shares).

@@ -1,3 +1,5 @@
+-- grain: ticker, period
+--
 -- Price return per company and benchmark (SPX, NDX) over each calendar year (period '2023'),
 -- year to date ('YTD'), and the trailing one and three years ('1Y', '3Y'), as a fraction
 -- (2.39 = +239%).

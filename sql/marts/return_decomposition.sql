@@ -1,3 +1,5 @@
+-- grain: ticker, period
+--
 -- Was the rally earnings or a re-rating? Each company's price return over a period of
 -- marts.price_returns split into earnings growth and multiple change, with
 -- (1 + price_return) = (1 + earnings_growth) x (1 + multiple_change).

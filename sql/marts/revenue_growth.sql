@@ -1,3 +1,6 @@
+-- grain: ticker, fiscal_year, fiscal_quarter
+-- grain: ticker, calendar_year, calendar_quarter
+--
 -- Revenue per company quarter and its growth, as fractions (0.136 = 13.6%). Amounts in USD.
 --
 -- revenue_yoy compares with the same fiscal quarter a year before, revenue_qoq with the

@@ -1,3 +1,5 @@
+-- grain: ticker, segment, period_start, period_end
+--
 -- Revenue by business segment (AWS, Google Cloud, Intelligent Cloud, NVIDIA Compute &
 -- Networking, Meta Family of Apps and Reality Labs, Tesla Automotive and Energy, ...), from
 -- the dimensional facts of the filing documents. Amounts in USD; yoy as a fraction.

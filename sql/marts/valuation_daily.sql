@@ -1,3 +1,5 @@
+-- grain: ticker, date
+--
 -- What the market paid for each company, per trading day, without look-ahead: on each day
 -- only figures filed on or before that day are used (a 10-Q filed two days later does not
 -- change the day's P/E). Amounts in USD; multiples and yields as plain ratios.

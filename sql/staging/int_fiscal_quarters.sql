@@ -23,18 +23,27 @@ period_ends as (
     group by ticker, period_end
 ),
 
+lengths as (
+    select
+        max(nominal_days) filter (where months = 3) as quarter_days,
+        max(max_days) filter (where months = 12) as longest_year_days
+    from staging.period_lengths
+),
+
 placed as (
     select
         q.ticker,
         q.period_start,
         q.period_end,
         y.fiscal_year,
-        1 + round((q.period_start - y.fy_start) / 91.3125)::integer as fiscal_quarter
+        1 + round((q.period_start - y.fy_start) / l.quarter_days)::integer as fiscal_quarter
     from quarters as q
+    cross join lengths as l
     inner join staging.int_fiscal_years as y
         on y.ticker = q.ticker
         and q.period_start >= y.fy_start
-        and q.period_end <= coalesce(y.fy_end, y.fy_start + 370)
+        -- the year in progress (no fy_end yet) ends at the latest a longest year after its start
+        and q.period_end <= coalesce(y.fy_end, y.fy_start + l.longest_year_days - 1)
     qualify row_number() over (
         partition by q.ticker, q.period_start, q.period_end order by y.fy_start desc
     ) = 1

@@ -6,7 +6,8 @@
 -- start): Q2 = 6M - Q1, Q3 = 9M - 6M ('ytd_difference'), Q4 = FY - 9M ('annual_minus_ytd').
 -- When the shorter year-to-date fact is missing, the subtrahend may be a shorter one plus
 -- the reported quarters that follow it, e.g. Q4 = FY - (Q1 + Q2 + Q3); rank 2 + the number
--- of such quarters. Only additive metrics are derived. A quarter is 84 to 98 days long.
+-- of such quarters. Only additive metrics are derived. A derived quarter is as long as a
+-- quarter of staging.period_lengths (84 to 98 days).
 -- plus_* is the period added, m1_* to m3_* the periods subtracted.
 with facts as (
     select distinct ticker, metric, segment, additive, period_start, period_end, months
@@ -95,7 +96,9 @@ derived as (
     inner join chains as c
         on c.ticker = a.ticker and c.metric = a.metric and c.segment = a.segment
         and c.ytd_start = a.period_start
-    where a.months >= 6 and a.period_end - c.chain_end between 84 and 98
+    inner join staging.period_lengths as l
+        on l.months = 3 and a.period_end - c.chain_end between l.min_days and l.max_days
+    where a.months >= 6
 ),
 
 formulas as (

@@ -8,8 +8,8 @@
 -- figures out of their context. Company totals are the facts without dimensions
 -- (segment = ''); a segment fact carries a mapped axis/member of staging.segment_map and at
 -- most srt:ConsolidationItemsAxis = us-gaap:OperatingSegmentsMember besides. `months` is the
--- length of a duration in months (3, 6, 9 or 12, allowing for 52/53-week calendars) or null
--- for any other length; instants have none.
+-- length of a duration in months (3, 6, 9 or 12: the day ranges of staging.period_lengths,
+-- which allow for 52/53-week calendars) or null for any other length; instants have none.
 with tickers as (
     select distinct ticker from staging.facts
 ),
@@ -102,27 +102,24 @@ best_in_filing as (
 )
 
 select
-    ticker,
-    cik,
-    metric,
-    segment,
-    period_type,
-    additive,
-    taxonomy,
-    concept,
-    period_start,
-    period_end,
-    period_end - period_start + 1 as duration_days,
-    case
-        when period_end - period_start + 1 between 84 and 98 then 3
-        when period_end - period_start + 1 between 175 and 196 then 6
-        when period_end - period_start + 1 between 266 and 287 then 9
-        when period_end - period_start + 1 between 357 and 371 then 12
-    end as months,
+    b.ticker,
+    b.cik,
+    b.metric,
+    b.segment,
+    b.period_type,
+    b.additive,
+    b.taxonomy,
+    b.concept,
+    b.period_start,
+    b.period_end,
+    b.period_end - b.period_start + 1 as duration_days,
+    l.months,
     -- every metric is in USD or shares: two decimals keep values exact and readable
-    value::decimal(38, 2) as value,
-    accession,
-    form,
-    filed,
-    source
-from best_in_filing
+    b.value::decimal(38, 2) as value,
+    b.accession,
+    b.form,
+    b.filed,
+    b.source
+from best_in_filing as b
+left join staging.period_lengths as l
+    on b.period_end - b.period_start + 1 between l.min_days and l.max_days

@@ -31,7 +31,8 @@ from pipelines.core.http import FetchError
 from pipelines.core.rawstore import RawStore, document_key
 from pipelines.core.universe import Company
 from pipelines.market.ecb import parse_ecb_rates
-from pipelines.market.prices import PriceSourceError, PriceSymbol, stooq_validator
+from pipelines.market.providers import PriceSourceError, PriceSymbol
+from pipelines.market.stooq import stooq_validator
 from pipelines.news.article_html import NoArticleBody, extract_article
 from pipelines.news.crawler import parse_feed
 from pipelines.sec.client import SecClient, company_documents
@@ -240,7 +241,7 @@ def test_a_thousand_mutated_documents_never_crash(reliability, shared_fixtures, 
             elif kind == "prices":
                 how, body = ("50 MB", big(stooq)) if last else mutate_bytes(stooq, rng)
                 read = lambda body=body: validate_prices(body, "text/csv")  # noqa: E731
-                allowed, url = (ValueError, PriceSourceError), "nvda.us"
+                allowed, url = (ValueError, PriceSourceError), "NVDA"
             elif kind == "feed":
                 original = rng.choice(feeds)
                 how, body = ("50 MB", big(original)) if last else mutate_bytes(original, rng)

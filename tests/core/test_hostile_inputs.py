@@ -24,7 +24,7 @@ from pipelines.core.http import Fetcher, FetchError
 from pipelines.core.rawstore import RawStore
 from pipelines.core.warehouse import Warehouse
 from pipelines.market.ecb import MAX_CSV_BYTES, fetch_ecb_rates, parse_ecb_rates
-from pipelines.market.prices import prices_fetcher
+from pipelines.market.stooq import prices_fetcher
 from pipelines.news.crawler import NewsConfig, NewsCrawler
 from pipelines.sec.client import SecClient
 from pipelines.sec.xbrl import XbrlParseError, parse_xbrl

@@ -64,3 +64,17 @@ def test_publish_replaces_the_file_under_an_open_reader(tmp_path):
 def test_reading_before_the_first_run_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="run `capex run`"):
         connect_published(tmp_path / "capex.duckdb")
+
+
+def test_a_table_built_by_an_earlier_version_gains_the_new_columns(tmp_path):
+    """Root cause: contracts only created missing tables, so a warehouse built before a column
+    was added (staging.prices' adj_close) failed the next insert. Missing columns are added,
+    nullable, and the rows already there keep their values."""
+    warehouse = Warehouse(tmp_path / "build.duckdb", tmp_path / "capex.duckdb")
+    warehouse.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"})
+    wider = Table("staging.t", {"ticker": pl.String, "n": pl.Int64, "note": pl.String})
+    warehouse.replace_rows(
+        wider, pl.DataFrame({"ticker": ["B"], "n": [2], "note": ["new"]}), {"ticker": "B"}
+    )
+    rows = warehouse.query("SELECT ticker, n, note FROM staging.t ORDER BY ticker").rows()
+    assert rows == [("A", 1, None), ("B", 2, "new")]

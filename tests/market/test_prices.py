@@ -8,32 +8,27 @@ below mixes the two.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from pytest_httpserver import HTTPServer
-from werkzeug.wrappers import Request, Response
 
 from pipelines.core.config import load_settings
 from pipelines.core.http import FetchError
 from pipelines.core.rawstore import RawStore
 from pipelines.market.price_csv import PriceFormatError, detect_layout, parse_price_csv
 from pipelines.market.prices import (
-    PriceSourceError,
-    fetch_stooq,
     load_prices,
     price_universe,
-    prices_fetcher,
     read_local_prices,
     seed_price_symbols,
 )
+from pipelines.market.providers import PriceSourceError
+from pipelines.market.stooq import StooqProvider
 
 STOOQ_HEADER = "Date,Open,High,Low,Close,Volume"
 
@@ -55,7 +50,21 @@ def test_yfinance_export_parses_with_published_closes(shared_fixtures: Path):
     window = frame.filter(pl.col("date").is_between(date(2022, 12, 30), date(2024, 7, 31)))
     assert window.height == 397  # SOURCES.md: 397 trading days in that window
     assert frame["date"].is_sorted() and frame["date"].n_unique() == frame.height
-    assert frame.columns == ["ticker", "date", "open", "high", "low", "close", "volume", "source"]
+    assert frame.columns == [
+        "ticker",
+        "date",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "source",
+        "adj_close",
+        "close_adjustment",
+    ]
+    # yfinance's auto-adjusted export (no Adj Close column): close is dividend-adjusted too.
+    assert set(frame["close_adjustment"]) == {"split+dividend"}
+    assert frame["adj_close"].equals(frame["close"], check_names=False)
 
 
 def test_stooq_layout_parses_with_recorded_closes(shared_fixtures: Path):
@@ -78,10 +87,12 @@ def test_yahoo_columns_in_any_order_with_adj_close():
         "10.5,1300.0,2024-06-12,11.0,10.0,9.5,11.5\n"
     )
     frame = parse_price_csv(body, "X", "file:yahoo")
-    assert frame.select("date", "open", "high", "low", "close", "volume").rows() == [
-        (date(2024, 6, 10), 9.0, 10.5, 8.5, 10.0, 1200),
-        (date(2024, 6, 12), 10.0, 11.5, 9.5, 11.0, 1300),
+    assert frame.select("date", "open", "high", "low", "close", "adj_close", "volume").rows() == [
+        (date(2024, 6, 10), 9.0, 10.5, 8.5, 10.0, 9.5, 1200),
+        (date(2024, 6, 12), 10.0, 11.5, 9.5, 11.0, 10.5, 1300),
     ]
+    # With an Adj Close column, Close is adjusted for splits only.
+    assert set(frame["close_adjustment"]) == {"split"}
 
 
 @pytest.mark.parametrize(
@@ -109,6 +120,12 @@ def test_yahoo_columns_in_any_order_with_adj_close():
             STOOQ_HEADER + "\n2024-01-02,1,2,0.5,1.5,100\n2024-01-02,1,2,0.5,1.6,100\n",
             r"date 2024-01-02 appears more than once",
         ),
+        (
+            STOOQ_HEADER
+            + "\n2024-01-02,1,2,0.5,1.5,100\n2024-01-04,1,2,0.5,1.6,100\n"
+            + "2024-01-03,1,2,0.5,1.6,100\n",
+            r"line 4: date 2024-01-03 comes after 2024-01-04; dates out of order",
+        ),
     ],
 )
 def test_bad_csv_gives_a_clear_error(body: str, message: str):
@@ -122,12 +139,12 @@ def test_bad_csv_gives_a_clear_error(body: str, message: str):
 
 def test_universe_has_the_companies_then_the_benchmarks():
     symbols = price_universe(["NVDA", "GOOGL", "BRK.B"])
-    assert [(s.ticker, s.stooq_symbol) for s in symbols] == [
-        ("NVDA", "nvda.us"),
-        ("GOOGL", "googl.us"),
-        ("BRK.B", "brk-b.us"),
-        ("SPX", "^spx"),
-        ("NDX", "^ndx"),
+    assert [(s.ticker, s.yahoo_symbol, s.stooq_symbol) for s in symbols] == [
+        ("NVDA", "NVDA", "nvda.us"),
+        ("GOOGL", "GOOGL", "googl.us"),
+        ("BRK.B", "BRK-B", "brk-b.us"),
+        ("SPX", "^GSPC", "^spx"),
+        ("NDX", "^NDX", "^ndx"),
     ]
     assert seed_price_symbols()["SPX"].local_files == ("SPX.csv", "GSPC.csv")
 
@@ -173,39 +190,12 @@ def test_local_folder_rejects_a_bad_file_naming_it(tmp_path: Path):
 # --- Stooq over HTTP ----------------------------------------------------------------------
 
 
-class FakeStooq:
-    """Stooq's CSV download on a local server: the recorded stooq-layout files by symbol."""
-
-    def __init__(self, folder: Path, files: dict[str, str]):
-        self.folder = folder
-        self.files = files  # stooq symbol → file name in folder
-        self.requests: list[str] = []
-
-    def __call__(self, request: Request) -> Response:
-        query = parse_qs(request.query_string.decode())
-        symbol = query.get("s", [""])[0]
-        self.requests.append(symbol)
-        if query.get("i") != ["d"] or symbol not in self.files:
-            return Response("No data", content_type="text/plain")  # what Stooq answers
-        body = (self.folder / self.files[symbol]).read_bytes()
-        return Response(body, content_type="text/csv")
-
-
-@pytest.fixture
-def fake_stooq(httpserver: HTTPServer, shared_fixtures: Path):
-    app = FakeStooq(
-        shared_fixtures / "prices" / "stooq",
-        {"nvda.us": "NVDA.csv", "aapl.us": "AAPL.csv", "googl.us": "GOOGL.csv"},
-    )
-    httpserver.expect_request(re.compile(r"^/q/d/l/$")).respond_with_handler(app)
-    app.url = httpserver.url_for("").rstrip("/")
-    return app
-
-
-def stooq_settings(fake_stooq: FakeStooq, tmp_path: Path, **env: str):
+def stooq_settings(fake_stooq, tmp_path: Path, **env: str):
     return load_settings(
         {
             "CAPEX_PRICES_URL": fake_stooq.url,
+            "CAPEX_STOOQ_APIKEY": fake_stooq.key,
+            "CAPEX_PRICE_SOURCES": "stooq",
             "CAPEX_RAW_DIR": str(tmp_path / "raw"),
             "CAPEX_WAREHOUSE": str(tmp_path / "warehouse" / "capex.duckdb"),
             "CAPEX_PRICES_RATE": "50",
@@ -214,26 +204,26 @@ def stooq_settings(fake_stooq: FakeStooq, tmp_path: Path, **env: str):
     )
 
 
+def stooq(settings) -> StooqProvider:
+    return StooqProvider(settings, RawStore(settings.raw_dir), lambda _message: None)
+
+
 def test_stooq_download_lands_in_raw_and_parses(fake_stooq, shared_fixtures, tmp_path):
-    settings = stooq_settings(fake_stooq, tmp_path)
-    store = RawStore(settings.raw_dir)
-    fetcher = prices_fetcher(settings, store)
-    frame, fetched = fetch_stooq(fetcher, seed_price_symbols()["NVDA"])
-    assert fake_stooq.requests == ["nvda.us"]
-    assert fetched.downloaded and fetched.document.key == "prices/q/d/l/q_s=nvda.us_i=d"
+    answer = stooq(stooq_settings(fake_stooq, tmp_path)).load(seed_price_symbols()["NVDA"])
+    assert fake_stooq.requests == [("nvda.us", fake_stooq.key)], "the key is sent as apikey"
+    assert answer.downloaded and answer.raw_keys == ("prices/q/d/l/q_s=nvda.us_i=d",)
+    [document] = RawStore(tmp_path / "raw").versions(answer.raw_keys[0])
     recorded = (shared_fixtures / "prices/stooq/NVDA.csv").read_bytes()
-    assert fetched.document.read() == recorded, "raw/ keeps the body exactly as received"
-    assert frame.equals(parse_price_csv(recorded, "NVDA", "stooq"))
-    assert set(frame["source"]) == {"stooq"}
+    assert document.read() == recorded, "raw/ keeps the body exactly as received"
+    assert answer.frame.equals(parse_price_csv(recorded, "NVDA", "stooq"))
+    assert set(answer.frame["source"]) == {"stooq"}
+    assert set(answer.frame["close_adjustment"]) == {"split+dividend"}
 
 
 def test_unknown_symbol_is_an_error_naming_it(fake_stooq, tmp_path):
-    settings = stooq_settings(fake_stooq, tmp_path)
-    store = RawStore(settings.raw_dir)
-    fetcher = prices_fetcher(settings, store)
     unknown = replace(seed_price_symbols()["NVDA"], ticker="NOPE", stooq_symbol="nope.us")
     with pytest.raises(FetchError, match=r"Stooq has no data for symbol 'nope.us' \(ticker NOPE"):
-        fetch_stooq(fetcher, unknown)
+        stooq(stooq_settings(fake_stooq, tmp_path)).load(unknown)
     assert not (tmp_path / "raw" / "prices").exists(), "an error answer must not land in raw/"
 
 
@@ -311,6 +301,8 @@ def test_asset_loads_every_ticker_from_the_local_folder(
         "every_ticker_loaded": True,
         "one_row_per_day": True,
         "sane_prices": True,
+        "providers_agree": True,
+        "splits_agree_with_filings": True,
     }
     rows = dict(build_rows(tmp_path, "SELECT ticker, count(*) FROM staging.prices GROUP BY 1"))
     # 2011-03-17 .. 2026-03-16 in every yfinance file; META listed on 2012-05-18.
@@ -339,7 +331,12 @@ def test_asset_over_http_names_unknown_symbols_and_lands_the_others(
 ):
     """The stooq recordings served here hold NVDA, AAPL and GOOGL; Stooq says 'No data' for
     the others (MSFT, AMZN, META, TSLA, ^spx, ^ndx)."""
-    env = {"CAPEX_PRICES_URL": fake_stooq.url, "CAPEX_PRICES_RATE": "50"}
+    env = {
+        "CAPEX_PRICES_URL": fake_stooq.url,
+        "CAPEX_PRICES_RATE": "50",
+        "CAPEX_PRICE_SOURCES": "stooq",
+        "CAPEX_STOOQ_APIKEY": fake_stooq.key,
+    }
     result = materialize_prices(monkeypatch, tmp_path, **env)
     assert result.success, "one bad symbol must not hold back the marts downstream"
     passed, metadata = check_results(result)["every_ticker_loaded"]

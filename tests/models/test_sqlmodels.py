@@ -14,12 +14,15 @@ from pipelines.models import checks as mart_checks
 from pipelines.models.seed_tables import (
     METRIC_DEFINITIONS,
     METRIC_MAP,
+    PERIOD_LENGTHS,
     SEGMENT_MAP,
     SeedError,
     load_seeds,
     parse_seed,
+    period_lengths,
     read_seed_text,
     validate_metric_seeds,
+    validate_period_lengths,
 )
 from pipelines.models.sqlmodels import (
     SQL_DIR,
@@ -33,6 +36,7 @@ from pipelines.models.sqlmodels import (
     with_upstream,
 )
 from tests.quarter_support import (
+    QUARTER_MARTS,
     build_quarter_marts,
     fact,
     facts_frame,
@@ -178,14 +182,84 @@ def test_models_build_in_order_and_a_failure_names_the_file_and_keeps_old_tables
     assert rows(warehouse, "select total from marts.total") == [{"total": 10}]
 
 
+# --- grains ---------------------------------------------------------------------------------
+
+
+def test_grain_lines_are_parsed_and_kept_out_of_the_description(tmp_path):
+    write(
+        tmp_path,
+        "marts/things.sql",
+        "-- grain: ticker, fiscal_year\n-- grain: ticker, period_end\n--\n-- Things per year.\n"
+        "select 'A' as ticker, 2024 as fiscal_year, date '2024-12-31' as period_end",
+    )
+    model = discover_models(tmp_path)["marts.things"]
+    assert model.grains == (("ticker", "fiscal_year"), ("ticker", "period_end"))
+    assert model.description == "Things per year."
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("-- grain:", "must list column names"),
+        ("-- grain: ticker; year", "must list column names"),
+        ("-- grain: ticker, fiscal_yaer", r"names column\(s\) \['fiscal_yaer'\]"),
+    ],
+)
+def test_a_bad_grain_names_the_file_and_the_fix(tmp_path, header, message):
+    write(tmp_path, "marts/things.sql", f"{header}\nselect 'A' as ticker, 2024 as fiscal_year")
+    with pytest.raises(SqlModelError, match=message) as failure:
+        discover_models(tmp_path)
+    assert "things.sql" in str(failure.value)
+
+
+def test_unique_keys_reports_rows_sharing_a_grain(tmp_path):
+    write(
+        tmp_path,
+        "marts/things.sql",
+        "-- grain: ticker, fiscal_year\n-- grain: ticker, period_end\n"
+        "select * from (values ('A', 2023, date '2023-12-31'), ('A', 2024, date '2023-12-31'))"
+        " as v(ticker, fiscal_year, period_end)",
+    )
+    model = discover_models(tmp_path)["marts.things"]
+    con = duckdb.connect()
+    try:
+        con.execute("create schema marts")
+        build_models(con, [model])
+        outcome = mart_checks.unique_keys(con, model.table, model.grains)
+    finally:
+        con.close()
+    assert not outcome.passed
+    assert outcome.sample.select("key", "rows").rows() == [("ticker+period_end", 2)]
+
+
 # --- the repository's own models ------------------------------------------------------------
 
 
 def test_every_repository_model_parses_and_the_quarter_marts_exist():
     models = discover_models(SQL_DIR)
-    for table in mart_checks.MART_KEYS:
-        assert table in models, f"{table} is part of the issue-3 contract"
+    assert set(QUARTER_MARTS) == {
+        "marts.capex_annual",
+        "marts.capex_by_calendar_quarter",
+        "marts.capex_quarterly",
+        "marts.metric_quarterly",
+        "marts.metric_quarterly_pit",
+        "marts.revenue_growth",
+        "marts.segment_revenue",
+    }
     topological_order(models)  # no cycle
+
+
+def test_every_repository_mart_declares_its_grain():
+    """A mart without a ``-- grain:`` line would silently lose its unique-key check."""
+    models = discover_models(SQL_DIR)
+    marts = [m for m in models.values() if m.schema == "marts"]
+    assert [m.table for m in marts if not m.grains] == []
+    assert models["marts.capex_quarterly"].grains == (
+        ("ticker", "fiscal_year", "fiscal_quarter"),
+        ("ticker", "calendar_year", "calendar_quarter"),
+    )
+    assert models["marts.valuation_daily"].grains == (("ticker", "date"),)
+    assert "grain" not in models["marts.capex_quarterly"].description
 
 
 def test_assets_have_the_table_key_and_the_sql_lineage():
@@ -214,7 +288,7 @@ def test_definitions_load_with_the_assets_and_checks():
         check_keys
     )
     assert {key.asset_key for key in check_keys if key.name == "unique_keys"} == {
-        dg.AssetKey(t.split(".")) for t in mart_checks.ALL_MART_KEYS
+        dg.AssetKey([m.schema, m.name]) for m in discover_models(SQL_DIR).values() if m.grains
     }
 
 
@@ -260,7 +334,7 @@ def test_assets_materialize_through_dagster_and_checks_pass(tmp_path, monkeypatc
     warehouse = capex.warehouse
     land_facts(warehouse, {"TEST": facts_frame(_small_company())})
 
-    wanted = with_upstream(discover_models(SQL_DIR), mart_checks.MART_KEYS)
+    wanted = with_upstream(discover_models(SQL_DIR), QUARTER_MARTS)
     selection = [sql_models.metric_seeds] + [
         a for a in sql_models.MODEL_ASSETS if ".".join(a.key.path) in wanted
     ]
@@ -328,6 +402,35 @@ def test_a_malformed_seed_value_names_file_line_and_column():
         parse_seed(METRIC_MAP, text)
 
 
+def test_period_lengths_are_the_fiscal_calendars_quarters_and_years():
+    """One definition of a period's length: 52/53-week quarters (12 to 14 weeks) and years."""
+    lengths = period_lengths()
+    assert sorted(lengths) == [3, 6, 9, 12]
+    assert (lengths[3].min_days, lengths[3].max_days) == (84, 98)
+    assert (lengths[12].min_days, lengths[12].max_days) == (357, 371)
+    assert lengths[3].nominal_days * 4 == lengths[12].nominal_days == 365.25
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("3,84,98,91.3125,\n6,175,196,182.625,\n9,266,287,273.9375,\n", r"months must be"),
+        (
+            "3,84,98,91.3125,\n6,98,196,182.625,\n9,266,287,273.9375,\n12,357,371,365.25,\n",
+            "months 3 and 6 overlap",
+        ),
+        (
+            "3,84,98,99,\n6,175,196,182.625,\n9,266,287,273.9375,\n12,357,371,365.25,\n",
+            "min_days <= nominal_days <= max_days",
+        ),
+    ],
+)
+def test_bad_period_lengths_fail_with_the_fix(rows, message):
+    text = "months,min_days,max_days,nominal_days,description\n" + rows
+    with pytest.raises(SeedError, match=message):
+        validate_period_lengths(parse_seed(PERIOD_LENGTHS, text))
+
+
 def test_seed_tables_land_in_the_warehouse(tmp_path):
     warehouse = new_warehouse(tmp_path)
     land_facts(warehouse, {"TEST": facts_frame(_small_company())})
@@ -338,9 +441,9 @@ def test_seed_tables_land_in_the_warehouse(tmp_path):
             con.execute(
                 "select table_name, estimated_size from duckdb_tables() "
                 "where schema_name = 'staging' and table_name in "
-                "('metric_map', 'metric_definitions', 'segment_map')"
+                "('metric_map', 'metric_definitions', 'segment_map', 'period_lengths')"
             ).fetchall()
         )
     finally:
         con.close()
-    assert set(counts) == {"metric_map", "metric_definitions", "segment_map"}
+    assert set(counts) == {"metric_map", "metric_definitions", "segment_map", "period_lengths"}
