@@ -209,7 +209,7 @@ NEWS_STATUS_HINTS = {
     401: "the site wants a log-in: leave it out of CAPEX_NEWS_SOURCES / CAPEX_NEWS_CONFIG",
     403: "the site refuses our crawler (CAPEX_NEWS_USER_AGENT); leave it out or ask for access",
     404: "the page is gone or moved; check CAPEX_NEWS_SOURCES / CAPEX_NEWS_CONFIG",
-    410: "the page was removed; the version raw/ holds is kept",
+    410: "the site removed the page for good",
 }
 
 
