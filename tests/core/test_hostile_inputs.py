@@ -71,6 +71,17 @@ def test_xbrl_entity_expansion_is_not_expanded(reliability, tmp_path):
         assert url in str(exc)
     else:  # parsed without expanding: the fact has no readable value, so no fact at all
         assert document.facts.height == 0
+    # an entity whose expansion would be a valid number shows that nothing is expanded
+    number = (
+        f'<?xml version="1.0"?><!DOCTYPE xbrl [<!ENTITY n "4242">]>{INSTANCE_HEAD}'
+        '<us-gaap:Revenues contextRef="c1" unitRef="usd" decimals="0">&n;</us-gaap:Revenues>'
+        "</xbrli:xbrl>"
+    ).encode()
+    try:
+        values = parse_xbrl(number, url=url).facts["value"].to_list()
+    except XbrlParseError:
+        values = []
+    assert 4242 not in [int(v) for v in values]
 
 
 def test_xbrl_external_entities_are_neither_read_nor_fetched(
