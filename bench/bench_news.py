@@ -16,12 +16,9 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.news.article_html import extract_article
-from pipelines.news.claims import (
-    ClaimResolver,
-    FiscalCalendar,
-    article_sentences,
-    resolve_claims,
-)
+from pipelines.news.claims.calendar import FiscalCalendar
+from pipelines.news.claims.resolver import ClaimResolver, resolve_claims
+from pipelines.news.claims.sentences import article_sentences
 from pipelines.news.numbers import extract_numbers
 
 PAGES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "news"

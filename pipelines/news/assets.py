@@ -15,12 +15,9 @@ from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
 from pipelines.market.ecb import fetch_ecb_rates
 from pipelines.news.checks import check_claims
-from pipelines.news.claims import (
-    ClaimResolver,
-    FiscalCalendar,
-    article_sentences,
-    resolve_claims,
-)
+from pipelines.news.claims.calendar import fiscal_calendars
+from pipelines.news.claims.resolver import ClaimResolver, resolve_claims
+from pipelines.news.claims.sentences import article_sentences
 from pipelines.news.crawler import NewsCrawler, build_articles, news_config
 from pipelines.news.numbers import extract_numbers
 from pipelines.orchestration.automation import follow_upstream
@@ -32,6 +29,8 @@ NEWS_CLAIMS = tables.NEWS_CLAIMS.key
 CLAIM_CHECKS = tables.CLAIM_CHECKS.key
 METRIC_QUARTERLY = tables.table_key("marts.metric_quarterly")
 SEGMENT_REVENUE = tables.table_key("marts.segment_revenue")
+FISCAL_QUARTERS = tables.table_key("staging.int_fiscal_quarters")
+METRIC_ANNUAL = tables.table_key("staging.int_metric_annual")
 
 
 def _read(capex: CapexResource, table: tables.Table | str) -> pl.DataFrame | None:
@@ -230,32 +229,22 @@ def _keep_fx_rates(context: dg.AssetExecutionContext, capex: CapexResource, erro
     )
 
 
-def fiscal_calendars(metric_quarterly: pl.DataFrame | None) -> dict[str, FiscalCalendar]:
-    """Each company's fiscal quarters (exact dates) from marts.metric_quarterly."""
-    if metric_quarterly is None or metric_quarterly.height == 0:
-        return {}
-    quarters = metric_quarterly.select(
-        "ticker", "fiscal_year", "fiscal_quarter", "period_start", "period_end"
-    ).unique(["ticker", "fiscal_year", "fiscal_quarter"], keep="first")
-    calendars = {}
-    for (ticker,), group in quarters.group_by(["ticker"]):
-        calendars[ticker] = FiscalCalendar.from_quarters(group.drop("ticker").iter_rows())
-    return calendars
-
-
 @dg.asset(
     key=NEWS_CLAIMS,
-    deps=[NEWS_ARTICLES, NEWS_NUMBERS, FX_RATES, METRIC_QUARTERLY],
+    deps=[NEWS_ARTICLES, NEWS_NUMBERS, FX_RATES, FISCAL_QUARTERS],
     automation_condition=follow_upstream(),
     group_name="news",
     kinds={"polars", "duckdb"},
     description=(
-        "Claims: figures of the news tied to a company (names, tickers, cashtags, Chinese "
-        "names, 'the company'), a metric (revenue, capex, net income, operating income, "
-        "segment revenue, growth rates, market value) and a period resolved against the "
-        "publication date (fiscal reading unless the text says calendar; the note says which). "
-        "value_usd converts other currencies at the ECB rate of the publication date. "
-        "forecast = guidance, estimates or a period not yet over."
+        "Claims: figures of the news (also numbers in words) tied to a company, a segment or "
+        "revenue line (segment), or a group of companies (group_tickers), a metric (revenue, "
+        "capex, net income, operating income, growth rates, market value) and a period "
+        "resolved against the publication date in the company's fiscal calendar "
+        "(staging.int_fiscal_quarters). Bounds ('more than', 'nearly', '超过') are low/high; an "
+        "exact figure in the same sentence supersedes its bound. value_usd converts other "
+        "currencies at the ECB rate of the publication date. forecast = guidance, estimates or "
+        "a period not yet over. confidence, unresolved (doubts: no mismatch can be claimed) "
+        "and resolution (how each part was resolved)."
     ),
 )
 def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
@@ -264,12 +253,12 @@ def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.M
     if articles is None or numbers is None:
         raise dg.Failure("staging.news_articles / staging.news_numbers missing: build them first")
     rates = _read(capex, tables.FX_RATES)
-    quarterly = _read(capex, "marts.metric_quarterly")
-    if quarterly is None:
+    fiscal_quarters = _read(capex, "staging.int_fiscal_quarters")
+    if fiscal_quarters is None:
         context.log.warning(
-            "marts.metric_quarterly does not exist: fiscal calendars are nominal month ends"
+            "staging.int_fiscal_quarters does not exist: fiscal calendars are nominal month ends"
         )
-    resolver = ClaimResolver(fiscal_calendars(quarterly))
+    resolver = ClaimResolver(fiscal_calendars(fiscal_quarters))
     claims = resolve_claims(articles, numbers, article_sentences(articles), resolver, rates)
     rows = _write(capex, tables.NEWS_CLAIMS, claims)
     return dg.MaterializeResult(
@@ -284,18 +273,20 @@ def news_claims(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.M
 
 @dg.asset(
     key=CLAIM_CHECKS,
-    deps=[NEWS_CLAIMS, METRIC_QUARTERLY, SEGMENT_REVENUE],
+    deps=[NEWS_CLAIMS, METRIC_QUARTERLY, SEGMENT_REVENUE, METRIC_ANNUAL],
     automation_condition=follow_upstream(),
     group_name="news",
     kinds={"polars", "duckdb"},
     description=(
         "Each news claim against the filed value (marts.metric_quarterly summed over the "
-        "claim's quarters; marts.segment_revenue for segments): verdict 'match' (within 1% or "
-        "the claim's own rounding), 'close' (within 5%), 'mismatch', or 'unverifiable' "
-        "(forecasts, companies not loaded, several companies together, periods not filed). "
-        "The explanation names the filed figure and its filing, and a definitional difference "
-        "(capex including finance-lease principal payments; fiscal versus calendar period) "
-        "when one accounts for a gap."
+        "claim's quarters, else the annual report; marts.segment_revenue for segments, never "
+        "the company total; the sum over a group's companies): verdict 'match' (within 1% or "
+        "the claim's own rounding; a bound holds), 'close' (within 5%), 'mismatch' (only when "
+        "fully resolved), or 'unverifiable' with the reason (forecasts, not filed, non-USD "
+        "amounts, ambiguous periods or subjects). The explanation names the filed figure and "
+        "its filing, a definitional difference (capex including finance-lease principal "
+        "payments; fiscal versus calendar period) when one accounts for a gap, and the "
+        "resolution steps."
     ),
 )
 def claim_checks(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
@@ -319,7 +310,8 @@ def claim_checks(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.
             }
         )
     segments = _read(capex, "marts.segment_revenue")
-    checks = check_claims(claims, quarterly, segments)
+    annual = _read(capex, "staging.int_metric_annual")
+    checks = check_claims(claims, quarterly, segments, annual)
     rows = _write(capex, tables.CLAIM_CHECKS, checks)
     return dg.MaterializeResult(
         metadata={

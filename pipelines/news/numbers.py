@@ -36,6 +36,7 @@ import re
 import polars as pl
 
 from pipelines.core.tables import NEWS_NUMBERS
+from pipelines.news.number_words import word_figures
 
 # --- vocabulary -----------------------------------------------------------------------------
 
@@ -56,7 +57,8 @@ _POS_DIR = (
 # qualifier → kind of bound
 _QUALIFIERS = {
     "lower": (
-        "more than|over|above|at least|in excess of|upwards of|north of|超过了|超过|至少|逾|超"
+        "more than|over|above|at least|in excess of|upwards of|north of|passed|surpassed|"
+        "exceeded|exceeding|topped|crossed|超过了|超过|突破了|突破|超出|至少|逾|超"
     ),
     "upper": (
         "less than|fewer than|under|below|up to|as much as|nearly|almost|close to|"
@@ -214,6 +216,14 @@ FIGURE_PATTERN = (
     rf"(?:\s+(?P<sdir>{_alt(_NEG_SUFFIX)}|{_alt(_POS_SUFFIX)}))?"
 )
 
+# a cheap test (polars' regex engine, all rows at once) for sentences that may hold a number
+# in words; number_words reads them exactly
+_WORD_HINT = (
+    r"(?i)\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a)[\s-]+(?:[a-z-]+\s+)*?"
+    r"(?:thousand|million|billion|trillion)\b"
+    r"|[零一二两三四五六七八九十百千](?:万亿|亿|万)|doubled|翻了?一?番|翻倍|一倍"
+)
 _NEG_DIR_SET = {w.lower() for w in _NEG_DIR.split("|")}
 _LOWER_QUALS = {w.lower() for w in _QUALIFIERS["lower"].split("|")}
 _UPPER_QUALS = {w.lower() for w in _QUALIFIERS["upper"].split("|")}
@@ -258,7 +268,37 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
     """
     if sentences.height == 0:
         return pl.DataFrame(schema=NUMBER_SCHEMA)
-    found = (
+    words = _word_rows(sentences)
+    found = _matches(sentences)
+    if found.height == 0:
+        return words
+    g = _split_from_to(_values(_parts(found)))
+    out = _bounds(g).sort("article_id", "sentence_no", "match_no")
+    out = out.with_columns(position=_positions(out))
+    out = out.select(list(NUMBER_SCHEMA)).cast(NUMBER_SCHEMA)  # type: ignore[arg-type]
+    if words.height == 0:
+        return out
+    return pl.concat([out, words]).sort(
+        "article_id", "sentence_no", "position", maintain_order=True
+    )
+
+
+def _word_rows(sentences: pl.DataFrame) -> pl.DataFrame:
+    """Figures written in words (:mod:`pipelines.news.number_words`), in the same columns."""
+    candidates = sentences.filter(pl.col("sentence").str.contains(_WORD_HINT))
+    rows = [
+        {"article_id": article_id, "sentence_no": no, "sentence": sentence, **row}
+        for article_id, no, sentence in candidates.select(
+            "article_id", "sentence_no", "sentence"
+        ).iter_rows()
+        for row in word_figures(sentence)
+    ]
+    return pl.DataFrame(rows, schema=NUMBER_SCHEMA).select(list(NUMBER_SCHEMA))
+
+
+def _matches(sentences: pl.DataFrame) -> pl.DataFrame:
+    """One row per match of :data:`FIGURE_PATTERN` (``text``, ``match_no`` in its sentence)."""
+    return (
         sentences.select("article_id", "sentence_no", "sentence")
         # one chunk: polars compiles the (large) pattern once per chunk
         .rechunk()
@@ -268,28 +308,39 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("text")
         .rechunk()
     )
-    if found.height == 0:
-        return pl.DataFrame(schema=NUMBER_SCHEMA)
-    g = (
+
+
+def _parts(found: pl.DataFrame) -> pl.DataFrame:
+    """Each match split into its named groups (currency, digits, scale, unit, ...)."""
+    return (
         found.with_columns(parts=pl.col("text").str.extract_groups(FIGURE_PATTERN))
         .unnest("parts")
         .with_columns(num1=pl.coalesce("num1c", "num1"), num2=pl.coalesce("num2c", "num2"))
     )
+
+
+def _currency() -> pl.Expr:
+    """The ISO currency of a match; ¥ is yuan in Chinese copy and yen in English copy."""
     cjk = pl.col("sentence").str.contains(r"[\p{Han}]")
-    unit_word = _lower_ws(pl.col("unit"))
-    is_pp = unit_word.is_in(list(_PP_SET)).fill_null(False)
-    is_pct = (unit_word.is_in(list(_PCT_SET)) | pl.col("pct1").is_not_null()).fill_null(False)
     currency_raw = pl.coalesce(
         _map(pl.col("cur1"), _CURRENCY_PREFIX, pl.String),
         _map(pl.col("csuf1"), _CURRENCY_SUFFIX, pl.String),
         _map(pl.col("cur2"), _CURRENCY_PREFIX, pl.String),
         _map(pl.col("csuf2"), _CURRENCY_SUFFIX, pl.String),
     )
-    currency = (
+    return (
         pl.when(currency_raw == "¥")
         .then(pl.when(cjk).then(pl.lit("CNY")).otherwise(pl.lit("JPY")))
         .otherwise(currency_raw)
     )
+
+
+def _values(g: pl.DataFrame) -> pl.DataFrame:
+    """Currency, unit, the signed value of each end (v1, v2), scales and rounding."""
+    unit_word = _lower_ws(pl.col("unit"))
+    is_pp = unit_word.is_in(list(_PP_SET)).fill_null(False)
+    is_pct = (unit_word.is_in(list(_PCT_SET)) | pl.col("pct1").is_not_null()).fill_null(False)
+    currency = _currency()
     scale_exp_1 = _map(pl.col("scale1"), _SCALES, pl.Int32)
     scale_exp_2 = _map(pl.col("scale2"), _SCALES, pl.Int32)
     # "$3-4 billion": the scale written once applies to both ends
@@ -300,12 +351,13 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
     v1, neg1, dec1 = _num_parts(pl.col("num1"), exp1)
     v2, neg2, dec2 = _num_parts(num2, exp2)
     dir_word = _lower_ws(pl.col("dir"))
-    falling = dir_word.is_in(list(_NEG_DIR_SET)).fill_null(False) | _lower_ws(pl.col("sdir")).is_in(
-        list(_NEG_SUFFIX_SET)
-    ).fill_null(False)
-    change = pl.col("dir").is_not_null() | pl.col("sdir").is_not_null()
-    from_to = pl.col("frm").is_not_null() & pl.col("f2").is_not_null()
-    g = g.with_columns(
+    # "up from $13.5 billion", "rose from $74.6 billion to $84.7 billion": levels, not changes
+    level_from = pl.col("frm").is_not_null()
+    falling = ~level_from & (
+        dir_word.is_in(list(_NEG_DIR_SET)).fill_null(False)
+        | _lower_ws(pl.col("sdir")).is_in(list(_NEG_SUFFIX_SET)).fill_null(False)
+    )
+    return g.with_columns(
         currency=currency,
         unit=(
             pl.when(is_pp)
@@ -322,8 +374,8 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
         scale2=pl.lit(10.0).pow(exp2),
         prec1=pl.lit(0.5) * pl.lit(10.0).pow(exp1 - dec1),
         prec2=pl.lit(0.5) * pl.lit(10.0).pow(exp2 - dec2),
-        change=change,
-        from_to=from_to,
+        change=~level_from & (pl.col("dir").is_not_null() | pl.col("sdir").is_not_null()),
+        from_to=pl.col("frm").is_not_null() & pl.col("f2").is_not_null(),
         qual_word=_lower_ws(pl.coalesce(pl.col("qual"), pl.col("qsuf"))),
         has_marker=(
             pl.col("cur1").is_not_null()
@@ -335,7 +387,10 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
             | pl.col("num1").str.contains(r"[.,]")
         ),
     )
-    # "from $74.6 billion to $84.7 billion" is two levels, not a range: split it
+
+
+def _split_from_to(g: pl.DataFrame) -> pl.DataFrame:
+    """ "from $74.6 billion to $84.7 billion" is two levels, not a range: one row each."""
     first = g.filter(pl.col("from_to")).with_columns(
         text=pl.col("frm") + " " + pl.col("f1"), num2=pl.lit(None, pl.String)
     )
@@ -348,10 +403,14 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
         match_no=pl.col("match_no") + 0.5,
     )
     rest = g.filter(~pl.col("from_to")).with_columns(pl.col("match_no").cast(pl.Float64))
-    g = pl.concat(
+    return pl.concat(
         [rest, first.with_columns(pl.col("match_no").cast(pl.Float64)), second],
         how="vertical_relaxed",
     )
+
+
+def _bounds(g: pl.DataFrame) -> pl.DataFrame:
+    """Value, low/high (ranges and bounds), scale and precision of figures with a marker."""
     is_range = pl.coalesce(pl.col("num2"), pl.col("pnum")).is_not_null()
     range_low = pl.min_horizontal("v1", "v2")
     range_high = pl.max_horizontal("v1", "v2")
@@ -368,23 +427,17 @@ def extract_numbers(sentences: pl.DataFrame) -> pl.DataFrame:
         .when(qual.is_in(list(_UPPER_QUALS) + ["以下"]))
         .then(pl.col("v1"))
     )
-    out = (
-        g.filter(pl.col("has_marker"))
-        .with_columns(
-            value=pl.when(is_range).then((range_low + range_high) / 2).otherwise(pl.col("v1")),
-            low=low,
-            high=high,
-            scale=pl.col("scale1"),
-            precision=pl.when(is_range)
-            .then(pl.max_horizontal("prec1", "prec2"))
-            .otherwise(pl.col("prec1")),
-            qualifier=qual,
-            text=pl.col("text").str.strip_chars(),
-        )
-        .sort("article_id", "sentence_no", "match_no")
+    return g.filter(pl.col("has_marker")).with_columns(
+        value=pl.when(is_range).then((range_low + range_high) / 2).otherwise(pl.col("v1")),
+        low=low,
+        high=high,
+        scale=pl.col("scale1"),
+        precision=pl.when(is_range)
+        .then(pl.max_horizontal("prec1", "prec2"))
+        .otherwise(pl.col("prec1")),
+        qualifier=qual,
+        text=pl.col("text").str.strip_chars(),
     )
-    out = out.with_columns(position=_positions(out))
-    return out.select(list(NUMBER_SCHEMA)).cast(NUMBER_SCHEMA)  # type: ignore[arg-type]
 
 
 def _positions(frame: pl.DataFrame) -> pl.Series:

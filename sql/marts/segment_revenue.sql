@@ -1,12 +1,15 @@
 -- grain: ticker, segment, period_start, period_end
 --
 -- Revenue by business segment (AWS, Google Cloud, Intelligent Cloud, NVIDIA Compute &
--- Networking, Meta Family of Apps and Reality Labs, Tesla Automotive and Energy, ...), from
--- the dimensional facts of the filing documents. Amounts in USD; yoy as a fraction.
+-- Networking, Meta Family of Apps and Reality Labs, Tesla Automotive and Energy, ...) and by
+-- revenue line, from the dimensional facts of the filing documents. Amounts in USD; yoy as a
+-- fraction.
 --
--- `segment` is the readable name of staging.segment_map. One row per discrete quarter
--- (reported or derived like marts.metric_quarterly) and per fiscal year (fiscal_quarter
--- null), as last filed. yoy compares with the same period a year before; null when it is
+-- `segment` is the readable name of staging.segment_map; `kind` says whether it is a business
+-- segment ('segment': they add up to the company total) or a revenue line filed under
+-- srt:ProductOrServiceAxis ('product line': Google Search & other, YouTube ads, iPhone, ...).
+-- One row per discrete quarter (reported or derived like marts.metric_quarterly) and per
+-- fiscal year (fiscal_quarter null), as last filed. yoy compares with the same period a year before; null when it is
 -- missing.
 with quarterly as (
     select
@@ -48,6 +51,20 @@ periods as (
     select * from quarterly
     union all
     select * from annual
+),
+
+kinds as (
+    -- a business segment (reported as such; segments add up to the company total) or a
+    -- revenue line of the srt:ProductOrServiceAxis disaggregation (lines overlap segments)
+    select
+        ticker,
+        segment,
+        case
+            when bool_or(axis = 'us-gaap:StatementBusinessSegmentsAxis') then 'segment'
+            else 'product line'
+        end as kind
+    from staging.segment_map
+    group by ticker, segment
 )
 
 select
@@ -61,8 +78,11 @@ select
     s.fiscal_quarter,
     s.derivation,
     s.accession,
-    s.filed
+    s.filed,
+    k.kind
 from periods as s
+left join kinds as k
+    on k.ticker = s.ticker and k.segment = s.segment
 left join periods as a
     on a.ticker = s.ticker
     and a.segment = s.segment

@@ -7,9 +7,11 @@
 -- statements (the DEF 14A pay-versus-performance table) and offering documents repeat
 -- figures out of their context. Company totals are the facts without dimensions
 -- (segment = ''); a segment fact carries a mapped axis/member of staging.segment_map and at
--- most srt:ConsolidationItemsAxis = us-gaap:OperatingSegmentsMember besides. `months` is the
--- length of a duration in months (3, 6, 9 or 12: the day ranges of staging.period_lengths,
--- which allow for 52/53-week calendars) or null for any other length; instants have none.
+-- most srt:ConsolidationItemsAxis = us-gaap:OperatingSegmentsMember besides; a product line
+-- (a mapped srt:ProductOrServiceAxis member) may also carry the business segment it lies in
+-- (Alphabet's YouTube ads within Google Services). `months` is the length of a duration in
+-- months (3, 6, 9 or 12: the day ranges of staging.period_lengths, which allow for 52/53-week
+-- calendars) or null for any other length; instants have none.
 with tickers as (
     select distinct ticker from staging.facts
 ),
@@ -89,6 +91,11 @@ with_segment as (
             cardinality(m.dimensions) = 2
             and map_extract_value(m.dimensions, 'srt:ConsolidationItemsAxis')
             = 'us-gaap:OperatingSegmentsMember'
+        )
+        or (
+            cardinality(m.dimensions) = 2
+            and s.axis = 'srt:ProductOrServiceAxis'
+            and map_extract_value(m.dimensions, 'us-gaap:StatementBusinessSegmentsAxis') is not null
         )
 ),
 

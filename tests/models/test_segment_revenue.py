@@ -118,7 +118,7 @@ def test_tesla_segments_add_up_to_total_revenue(real):
     total = one(
         real,
         "select sum(revenue) as revenue from marts.segment_revenue where ticker = 'TSLA' "
-        "and fiscal_year = 2024 and fiscal_quarter is null",
+        "and fiscal_year = 2024 and fiscal_quarter is null and kind = 'segment'",
     )
     company = one(
         real,
@@ -136,3 +136,21 @@ def test_aws_growth_2024(real):
         "and segment = 'Amazon Web Services' and fiscal_year = 2024 and fiscal_quarter is null",
     )
     assert row["yoy"] == pytest.approx(107_556 / 90_757 - 1)
+
+
+def test_revenue_lines_of_the_product_axis(real):
+    """Revenue lines filed under srt:ProductOrServiceAxis (issue 11: news quotes them as
+    subjects). Alphabet 2024 10-K: YouTube ads 36,147 M and Google Search & other 198,084 M, each
+    within the Google Services segment (a fact with two axes); Meta 2024 advertising 160,633 M."""
+    lines = {
+        (r["ticker"], r["segment"]): (r["revenue"], r["kind"])
+        for r in rows(
+            real,
+            "select ticker, segment, revenue, kind from marts.segment_revenue "
+            "where fiscal_year = 2024 and fiscal_quarter is null",
+        )
+    }
+    assert lines[("GOOGL", "YouTube ads")] == (36_147_000_000, "product line")
+    assert lines[("GOOGL", "Google Search & other")] == (198_084_000_000, "product line")
+    assert lines[("META", "Advertising")] == (160_633_000_000, "product line")
+    assert lines[("GOOGL", "Google Cloud")] == (43_229_000_000, "segment")

@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from pipelines.news.checks import check_claims
-from pipelines.news.claims import CLAIM_SCHEMA, convert_to_usd
+from pipelines.news.claims.fx import convert_to_usd
+from pipelines.news.claims.schema import CLAIM_SCHEMA
 from tests.news.test_news_e2e import (  # noqa: F401 (fixtures used below)
     EXPECTED,
     checked_claims,

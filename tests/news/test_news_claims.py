@@ -13,16 +13,12 @@ import pytest
 
 from pipelines.market.ecb import parse_ecb_rates
 from pipelines.news.checks import judge
-from pipelines.news.claims import (
-    ClaimResolver,
-    FiscalCalendar,
-    article_sentences,
-    convert_to_usd,
-    find_periods,
-    resolve_claims,
-    resolve_period,
-    split_sentences,
-)
+from pipelines.news.claims.calendar import FiscalCalendar
+from pipelines.news.claims.fx import convert_to_usd
+from pipelines.news.claims.periods import find_periods, resolve_period
+from pipelines.news.claims.resolver import ClaimResolver, resolve_claims
+from pipelines.news.claims.schema import CLAIM_SCHEMA
+from pipelines.news.claims.sentences import article_sentences, split_sentences
 from pipelines.news.numbers import extract_numbers
 from tests.news_server import NEWS
 
@@ -184,8 +180,6 @@ def test_non_usd_values_use_the_ecb_rate_of_the_publication_day():
             [datetime(2024, 8, 31, tzinfo=UTC)] * 3 + [datetime(2024, 6, 1, tzinfo=UTC)]
         ).dt.cast_time_unit("us")
     )
-    from pipelines.news.claims import CLAIM_SCHEMA
-
     full = claims.with_columns(
         [pl.lit(None, dtype).alias(n) for n, dtype in CLAIM_SCHEMA.items() if n not in claims]
     ).select(list(CLAIM_SCHEMA))

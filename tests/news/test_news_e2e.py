@@ -205,7 +205,7 @@ EXPECTED = [
         "match",
     ),
     (RELEASE, "NVDA", "revenue", None, "2024-07-29", None, 32.5 * B, None, "unverifiable"),
-    # Data Center is a market platform, not a reported segment
+    # Data Center revenue is filed for fiscal years only (10-K disaggregation), not quarters
     (
         RELEASE,
         "NVDA",
@@ -246,11 +246,13 @@ EXPECTED = [
         "match",
     ),
     # Alphabet 2025 10-K: purchases of property and equipment 91,447 M, finance-lease
-    # principal payments 1,988 M; the claim (93.4) is their sum
-    (NOTE, "GOOGL", "capex", None, "2025-01-01", "2025-12-31", 93.4 * B, 91.447 * B, "close"),
-    # read in NVIDIA's fiscal labels, Q2 2024 is the quarter ended 2023-07-30 (13,507 M); the
-    # figure is calendar Q2 2024 (fiscal Q2 2025)
-    (NOTE, "NVDA", "revenue", None, "2023-05-01", "2023-07-30", 30.04 * B, 13.507 * B, "mismatch"),
+    # principal payments 1,988 M; the claim (93.4) is their sum, and says so ("capital
+    # expenditures including finance leases"): a match by its own definition
+    (NOTE, "GOOGL", "capex", None, "2025-01-01", "2025-12-31", 93.4 * B, 91.447 * B, "match"),
+    # read in NVIDIA's fiscal labels, Q2 2024 is the quarter ended 2023-07-30 (13,507 M); read
+    # as calendar Q2 2024 it is fiscal Q2 2025 (30,040 M). The text names no basis and the
+    # readings differ: ambiguous, so neither match nor mismatch
+    (NOTE, "NVDA", "revenue", None, "2023-05-01", "2023-07-30", 30.04 * B, None, "unverifiable"),
     (NOTE, "TSLA", "market_cap", None, None, None, 1.3e12, None, "unverifiable"),
 ]
 
@@ -277,7 +279,7 @@ def test_claims_from_a_local_news_site_get_the_right_verdicts(monkeypatch, workd
     assert "fiscal versus calendar" in nvda and "30.040 billion" in nvda
     assert "FY2025 Q2" in nvda
     unverifiable = {c["explanation"] for c in claims if c["verdict"] == "unverifiable"}
-    assert "forecast or guidance: nothing filed covers it yet" in unverifiable
+    assert any(e.startswith("forecast or guidance: nothing filed covers it") for e in unverifiable)
     assert any("several companies together: AMZN, GOOGL, META, MSFT" in e for e in unverifiable)
 
 
