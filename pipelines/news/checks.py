@@ -407,12 +407,12 @@ def _not_checkable(claim: dict, filed: FiledValues, claimed) -> str | None:
     if SUBJECT_UNRESOLVED in (claim.get("unresolved") or ""):
         return claim["unresolved"]
     if claim["unit"] == "money" and claim["currency"] not in (None, "USD"):
-        if claimed is None:  # no ECB rate loaded for that day (issue 12)
-            return _no_usd_value(claim)
-        return (
+        why = (
             f"a {claim['currency']} amount: the filings report USD, and the figure depends on "
             "the exchange rate the writer used"
         )
+        # without an ECB rate for the day (issue 12), say that first
+        return why if claimed is not None else f"{_no_usd_value(claim)}; {why}"
     if claim["ticker"] is not None:
         loaded = filed.segment_tickers if claim["segment"] else filed.tickers
         if claim["ticker"] not in loaded:
