@@ -8,8 +8,10 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 from pipelines.core.config import ConfigError, Settings, load_settings, with_overrides
+from pipelines.core.warehouse import Warehouse, WarehouseError
 
 EPILOG = """\
 examples:
@@ -17,6 +19,7 @@ examples:
   capex run --tickers NVDA,AAPL          # a subset, or companies beyond the default seven
   CAPEX_OFFLINE=1 capex run               # rebuild every table from raw/, no network
   capex sql "SELECT * FROM marts.capex_quarterly WHERE ticker = 'NVDA' ORDER BY period_end"
+  capex sql --as-of 2025-01-31 "SELECT count(*) FROM staging.filings"   # DuckLake only
   CAPEX_STOOQ_APIKEY=... capex prices check   # every price provider, closes compared
   capex ui                                # the Dagster UI on http://127.0.0.1:3000
 
@@ -63,23 +66,67 @@ ORDER BY c.ticker
 """
 
 
-def _print_company_summary(published) -> None:
-    """Facts per company in the published warehouse, and each company's latest quarter."""
+def _print_company_summary(warehouse: Warehouse) -> bool:
+    """Facts per company in the published warehouse, and each company's latest quarter.
+
+    Returns False when there is nothing published to summarise.
+    """
     import duckdb
 
-    from pipelines.core.warehouse import connect_published
-
-    con = connect_published(published)
     try:
-        rows = con.execute(SUMMARY_SQL).fetchall()
-    except duckdb.Error:
-        return  # tables not built (every company failed): the failures say why
-    finally:
-        con.close()
+        with warehouse.reader() as con:
+            rows = con.execute(SUMMARY_SQL).fetchall()
+    except (FileNotFoundError, duckdb.Error, WarehouseError):
+        return False  # tables not built (every company failed): the failures say why
     print(f"\n{'ticker':8} {'facts':>9} {'from filings':>13} {'filings':>8}  latest quarter end")
     for ticker, facts, filing_facts, filings, latest in rows:
         print(f"{ticker:8} {facts:>9,} {filing_facts:>13,} {filings:>8}  {latest or '-'}")
     print()
+    return True
+
+
+def _price_providers(result) -> dict | None:
+    """The per-ticker provider record of a run's ``staging/prices`` materialization."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if materialization.asset_key.path == ["staging", "prices"]:
+            providers = materialization.metadata.get("providers")
+            return providers.value if providers is not None else None
+    return None
+
+
+def price_summary_lines(providers: dict) -> list[str]:
+    """One line per ticker: the provider that won and why each earlier one was passed over."""
+    lines = []
+    for ticker, record in providers.items():
+        passed = "; ".join(f"{name}: {why}" for name, why in record["passed_over"])
+        if record["provider"] is None:
+            lines.append(f"{ticker:8} {'-':8} no provider answered ({passed or 'no provider set'})")
+            continue
+        text = f"{ticker:8} {record['provider']:8} {record['days']:>6,} days"
+        if record.get("note"):
+            text += f"  {record['note']}"
+        if passed:
+            text += f"  (passed over: {passed})"
+        lines.append(text)
+    return lines
+
+
+def _check_warnings(result, label: str) -> list[tuple[str, str]]:
+    """(severity, line) for each asset check of ``result`` that did not pass."""
+    warnings = []
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            key = evaluation.asset_check_key
+            severity = evaluation.severity.value
+            warnings.append(
+                (
+                    severity,
+                    f"{label}: check {key.asset_key.to_user_string()}:{key.name} did not pass "
+                    f"({severity}; {_metadata_text(evaluation)})",
+                )
+            )
+    return warnings
 
 
 # `capex run` exit codes (README, 'Exit codes'; `capex run --help`).
@@ -118,15 +165,7 @@ class RunOutcome:
         """Record one job run's failed steps, failed checks and kept data."""
         from pipelines.core.checks import KEPT_METADATA
 
-        for evaluation in result.get_asset_check_evaluations():
-            if evaluation.passed:
-                continue
-            key = evaluation.asset_check_key
-            severity = evaluation.severity.value
-            text = (
-                f"{label}: check {key.asset_key.to_user_string()}:{key.name} did not pass "
-                f"({severity}; {_metadata_text(evaluation)})"
-            )
+        for severity, text in _check_warnings(result, label):
             (self.failed_checks if severity == "ERROR" else self.warnings).append(text)
         for event in result.get_asset_materialization_events():
             kept = event.step_materialization_data.materialization.metadata.get(KEPT_METADATA)
@@ -138,29 +177,25 @@ class RunOutcome:
                 self.failures.append((label, message))
 
 
-def _kept_companies(outcome: RunOutcome, published) -> None:
+def _kept_companies(outcome: RunOutcome, warehouse: Warehouse) -> None:
     """Name the rows each failed company keeps from the previous run (SEC source)."""
     import duckdb
 
-    from pipelines.core.warehouse import connect_published
-
     tickers = sorted({label.split("[")[1].rstrip("]") for label, _ in outcome.failures
                       if label.startswith("company_refresh[")})  # fmt: skip
-    if not tickers or not published.exists():
+    if not tickers:
         return
-    con = connect_published(published)
     try:
-        counts = dict(
-            con.execute(
-                "SELECT ticker, count(*) FROM staging.facts WHERE list_contains(?, ticker) "
-                "GROUP BY ticker",
-                [tickers],
-            ).fetchall()
-        )
-    except duckdb.Error:
+        with warehouse.reader() as con:
+            counts = dict(
+                con.execute(
+                    "SELECT ticker, count(*) FROM staging.facts WHERE list_contains(?, ticker) "
+                    "GROUP BY ticker",
+                    [tickers],
+                ).fetchall()
+            )
+    except (FileNotFoundError, duckdb.Error, WarehouseError):
         counts = {}
-    finally:
-        con.close()
     parts = [
         f"{t} {counts[t]:,} facts" if counts.get(t) else f"{t} nothing (never loaded)"
         for t in tickers
@@ -168,7 +203,7 @@ def _kept_companies(outcome: RunOutcome, published) -> None:
     outcome.kept.insert(0, "SEC: " + ", ".join(parts))
 
 
-def _print_outcome(outcome: RunOutcome, plan_size: int, total: float, settings) -> None:
+def _print_outcome(outcome: RunOutcome, plan_size: int, total: float, warehouse) -> None:
     failed_runs = len({label for label, _ in outcome.failures})
     print(f"\n{plan_size - failed_runs} of {plan_size} runs succeeded in {total:.1f}s.")
     checks = outcome.failed_checks + outcome.warnings
@@ -176,9 +211,8 @@ def _print_outcome(outcome: RunOutcome, plan_size: int, total: float, settings) 
         print(f"{len(checks)} check(s) did not pass:")
     for text in checks:
         print(f"  {text}")
-    if settings.warehouse.exists():
-        _kept_companies(outcome, settings.warehouse)
-        _print_company_summary(settings.warehouse)
+    _kept_companies(outcome, warehouse)
+    summarised = _print_company_summary(warehouse)
     if outcome.providers:
         print("prices: the provider of each ticker (CAPEX_PRICE_SOURCES; README, 'Prices')")
         for line in price_summary_lines(outcome.providers):
@@ -188,42 +222,15 @@ def _print_outcome(outcome: RunOutcome, plan_size: int, total: float, settings) 
         print("Kept from the previous run (a source failed):")
         for text in outcome.kept:
             print(f"  {text}")
-    if settings.warehouse.exists():
+    if summarised:
         print(
             f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
-            f"(file {settings.warehouse})"
+            f"({warehouse.location})"
         )
     if outcome.failures:
         print("Failed:", file=sys.stderr)
         for label, message in outcome.failures:
             print(f"  {label}: {message}", file=sys.stderr)
-
-
-def _price_providers(result) -> dict | None:
-    """The per-ticker provider record of a run's ``staging/prices`` materialization."""
-    for event in result.get_asset_materialization_events():
-        materialization = event.materialization
-        if materialization.asset_key.path == ["staging", "prices"]:
-            providers = materialization.metadata.get("providers")
-            return providers.value if providers is not None else None
-    return None
-
-
-def price_summary_lines(providers: dict) -> list[str]:
-    """One line per ticker: the provider that won and why each earlier one was passed over."""
-    lines = []
-    for ticker, record in providers.items():
-        passed = "; ".join(f"{name}: {why}" for name, why in record["passed_over"])
-        if record["provider"] is None:
-            lines.append(f"{ticker:8} {'-':8} no provider answered ({passed or 'no provider set'})")
-            continue
-        text = f"{ticker:8} {record['provider']:8} {record['days']:>6,} days"
-        if record.get("note"):
-            text += f"  {record['note']}"
-        if passed:
-            text += f"  (passed over: {passed})"
-        lines.append(text)
-    return lines
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -233,6 +240,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from pipelines.sec.client import check_user_agent
 
         check_user_agent(settings.sec_user_agent)
+    warehouse = Warehouse.from_settings(settings)
+    warehouse.check_ready()  # before any fetch: a catalog that is down writes nothing
     import dagster as dg
 
     from pipelines.definitions import build_code_location
@@ -255,7 +264,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcome = RunOutcome()
     started = time.monotonic()
     mode = "offline, from raw/" if settings.offline else "online"
-    print(f"capex run: {len(plan)} runs ({mode}); warehouse {settings.warehouse}", flush=True)
+    print(f"capex run: {len(plan)} runs ({mode}); warehouse {warehouse.location}", flush=True)
     for number, (job_name, key) in enumerate(plan, start=1):
         label = f"{job_name}[{key}]" if key else job_name
         print(f"[{number}/{len(plan)}] {label} ... ", end="", flush=True)
@@ -273,8 +282,25 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"FAILED ({elapsed:.1f}s)", flush=True)
             for _label, message in outcome.failures[failures_before:]:
                 print(f"    {message}", flush=True)
-    _print_outcome(outcome, len(plan), time.monotonic() - started, settings)
+    _print_outcome(outcome, len(plan), time.monotonic() - started, warehouse)
     return outcome.exit_code()
+
+
+def parse_as_of(text: str) -> datetime:
+    """``--as-of``: a date means the end of that day (UTC); a time without a zone is UTC."""
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            value = datetime.combine(day + timedelta(days=1), datetime.min.time())
+            value -= timedelta(microseconds=1)
+        else:
+            value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ConfigError(
+            f"--as-of {text!r} is not a date or time; use YYYY-MM-DD (the end of that day, "
+            "UTC) or YYYY-MM-DDTHH:MM:SS[+HH:MM]"
+        ) from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def cmd_prices_check(args: argparse.Namespace) -> int:
@@ -309,20 +335,17 @@ def cmd_prices_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    """Run a query against the published warehouse and print it."""
-    from pipelines.core.warehouse import connect_published
-
-    settings = load_settings()
+    """Run a query against the published warehouse (or a past snapshot) and print it."""
     import duckdb
 
-    con = connect_published(settings.warehouse)
+    as_of = parse_as_of(args.as_of) if args.as_of else None
+    warehouse = Warehouse.from_settings(load_settings())
     try:
-        frame = con.execute(args.query).pl()
+        with warehouse.reader(as_of) as con:
+            frame = con.execute(args.query).pl()
     except duckdb.Error as exc:
         print(f"capex sql: {exc}", file=sys.stderr)
         return 1
-    finally:
-        con.close()
     if args.csv:
         sys.stdout.write(frame.write_csv())
     else:
@@ -344,10 +367,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(_args: argparse.Namespace) -> int:
-    from pipelines.core.warehouse import Warehouse
-
-    path = Warehouse.from_settings(load_settings()).publish()
-    print(f"published {path}")
+    warehouse = Warehouse.from_settings(load_settings())
+    details = ", ".join(f"{k}={v}" for k, v in warehouse.publish().items())
+    print(f"published {warehouse.location} ({details})")
     return 0
 
 
@@ -419,6 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", help='a SQL query, e.g. "SELECT * FROM marts.capex_quarterly"')
     sql.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table mode")
+    sql.add_argument(
+        "--as-of",
+        metavar="WHEN",
+        help="read the warehouse as it was then: YYYY-MM-DD (end of that day, UTC) or an ISO "
+        "date and time; needs the DuckLake backend (CAPEX_CATALOG), whose every commit is a "
+        "snapshot",
+    )
     sql.set_defaults(func=cmd_sql)
 
     prices = commands.add_parser("prices", help="price providers")
@@ -461,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"capex: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, WarehouseError) as exc:
         print(f"capex: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.postgres_server import PostgresServer, PostgresUnavailable
 from tests.sec_server import FakeSec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +113,26 @@ def warehouse_sql(built_warehouse: Path):
 
     yield query
     con.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> PostgresServer:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (the DuckLake catalog), removed afterwards."""
+    try:
+        server = PostgresServer()
+        server.start()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL cannot be started here: {exc}")
+    yield server
+    server.remove()
+
+
+def lakehouse_environment(
+    fake_sec: FakeSec, workdir: Path, catalog: str, **overrides: str | None
+) -> dict[str, str]:
+    """:func:`capex_environment` with the DuckLake backend: ``catalog`` and a data folder."""
+    lake = {"CAPEX_CATALOG": catalog, "CAPEX_DATA_PATH": str(workdir / "lake")}
+    return capex_environment(fake_sec, workdir, **{**lake, **overrides})
 
 
 # --- RELIABILITY.md: the fault classes the tests try, written from their own results ----------

@@ -25,32 +25,38 @@ def table_digests(warehouse: Path) -> dict[str, dict]:
     """Columns, types, row count and an order-independent md5 of the rows of every table."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = con.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "ORDER BY table_schema, table_name"
-        ).fetchall()
-        digests = {}
-        for schema, table in tables:
-            columns = con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                [schema, table],
-            ).fetchall()
-            skip = VOLATILE_COLUMNS.get((schema, table), set())
-            kept = [name for name, _ in columns if name not in skip]
-            select = ", ".join(f'"{name}"' for name in kept)
-            rows, md5 = con.execute(
-                f"SELECT count(*), md5(coalesce(string_agg(line, chr(10) ORDER BY line), '')) "
-                f'FROM (SELECT CAST(ROW({select}) AS VARCHAR) AS line FROM "{schema}"."{table}")'
-            ).fetchone()
-            digests[f"{schema}.{table}"] = {
-                "columns": [f"{name} {kind}" for name, kind in columns],
-                "rows": rows,
-                "md5": md5,
-            }
-        return digests
+        return connection_digests(con)
     finally:
         con.close()
+
+
+def connection_digests(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """:func:`table_digests` of the default catalog of ``con`` (a file, or a DuckLake)."""
+    tables = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database() ORDER BY table_schema, table_name"
+    ).fetchall()
+    digests = {}
+    for schema, table in tables:
+        columns = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [schema, table],
+        ).fetchall()
+        skip = VOLATILE_COLUMNS.get((schema, table), set())
+        kept = [name for name, _ in columns if name not in skip]
+        select = ", ".join(f'"{name}"' for name in kept)
+        rows, md5 = con.execute(
+            f"SELECT count(*), md5(coalesce(string_agg(line, chr(10) ORDER BY line), '')) "
+            f'FROM (SELECT CAST(ROW({select}) AS VARCHAR) AS line FROM "{schema}"."{table}")'
+        ).fetchone()
+        digests[f"{schema}.{table}"] = {
+            "columns": [f"{name} {kind}" for name, kind in columns],
+            "rows": rows,
+            "md5": md5,
+        }
+    return digests
 
 
 def main(argv: list[str]) -> int:

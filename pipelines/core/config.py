@@ -77,6 +77,8 @@ class Settings:
     schedule_timezone: str = DEFAULT_SCHEDULE_TIMEZONE
     filing_sensor_seconds: int = 600
     autostart: bool = False
+    catalog: str | None = None
+    data_path: str | None = None
 
     @property
     def build_warehouse(self) -> Path:
@@ -102,6 +104,24 @@ def _rate(env, name: str, default: str, maximum: float | None = None) -> float:
             f"{name}={rate:g} is out of range: use a value {limit}{reason}, e.g. {default}"
         )
     return rate
+
+
+def _lakehouse(env) -> tuple[str | None, str | None]:
+    """CAPEX_CATALOG and CAPEX_DATA_PATH: both set (the DuckLake backend) or neither."""
+    catalog = (env.get("CAPEX_CATALOG") or "").strip() or None
+    data_path = (env.get("CAPEX_DATA_PATH") or "").strip() or None
+    if catalog and not data_path:
+        raise ConfigError(
+            f"CAPEX_CATALOG={catalog!r} needs CAPEX_DATA_PATH: the folder (or s3://bucket/prefix) "
+            "where DuckLake writes the tables' Parquet files, e.g. CAPEX_DATA_PATH=lake/"
+        )
+    if data_path and not catalog:
+        raise ConfigError(
+            f"CAPEX_DATA_PATH={data_path!r} is only used with CAPEX_CATALOG, the DuckLake "
+            "catalog (e.g. CAPEX_CATALOG='postgres:dbname=capex host=127.0.0.1'); set both, "
+            "or neither for the embedded DuckDB file (CAPEX_WAREHOUSE)"
+        )
+    return catalog, data_path
 
 
 def _price_sources(value: str | None) -> tuple[str, ...]:
@@ -167,6 +187,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             f"CAPEX_FILING_SENSOR_SECONDS={sensor_seconds!r} must be a whole number of seconds "
             "of at least 30, e.g. 600"
         )
+    catalog, data_path = _lakehouse(env)
     return Settings(
         sec_data_url=env.get("CAPEX_SEC_DATA_URL", DEFAULT_SEC_DATA_URL).rstrip("/"),
         sec_www_url=env.get("CAPEX_SEC_WWW_URL", DEFAULT_SEC_WWW_URL).rstrip("/"),
@@ -198,4 +219,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         schedule_timezone=env.get("CAPEX_SCHEDULE_TIMEZONE", DEFAULT_SCHEDULE_TIMEZONE).strip(),
         filing_sensor_seconds=int(sensor_seconds),
         autostart=_flag(env.get("CAPEX_AUTOSTART")),
+        catalog=catalog,
+        data_path=data_path,
     )

@@ -45,3 +45,11 @@ class CapexResource(dg.ConfigurableResource):
     @property
     def warehouse(self) -> Warehouse:
         return Warehouse.from_settings(self.settings)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Before a step runs: fail, naming the setting, if the warehouse cannot be written.
+
+        So a step whose catalog is down or whose data path is read-only fails before it
+        fetches anything, and writes nothing.
+        """
+        self.warehouse.check_ready()

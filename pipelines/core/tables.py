@@ -83,8 +83,8 @@ class Table:
         present = {
             row[0]
             for row in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ?",
+                "SELECT column_name FROM information_schema.columns WHERE "
+                "table_catalog = current_database() AND table_schema = ? AND table_name = ?",
                 [schema, name],
             ).fetchall()
         }

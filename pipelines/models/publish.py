@@ -1,4 +1,4 @@
-"""The published warehouse: the read-only copy users query, replaced atomically."""
+"""The published warehouse: what users query (an atomically replaced copy, or a snapshot)."""
 
 from collections.abc import Sequence
 
@@ -20,18 +20,16 @@ def published_warehouse_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefin
         group_name="warehouse",
         kinds={"duckdb"},
         description=(
-            "Copies the private build file to CAPEX_WAREHOUSE (default warehouse/capex.duckdb) "
-            "with an atomic rename: readers keep the version they opened and never see a "
-            "half-written table, and never block a refresh."
+            "Embedded: copies the private build file to CAPEX_WAREHOUSE (default "
+            "warehouse/capex.duckdb) with an atomic rename: readers keep the version they "
+            "opened and never see a half-written table, and never block a refresh. DuckLake "
+            "(CAPEX_CATALOG): nothing to copy, readers see every commit; records the snapshot."
         ),
     )
     def published_warehouse(capex: CapexResource) -> dg.MaterializeResult:
-        path = capex.warehouse.publish()
-        return dg.MaterializeResult(
-            metadata={
-                "path": dg.MetadataValue.path(str(path.resolve())),
-                "bytes": path.stat().st_size,
-            }
-        )
+        metadata = capex.warehouse.publish()
+        if "path" in metadata:
+            metadata["path"] = dg.MetadataValue.path(metadata["path"])
+        return dg.MaterializeResult(metadata=metadata)
 
     return published_warehouse

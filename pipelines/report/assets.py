@@ -10,7 +10,6 @@ import dagster as dg
 import vl_convert as vlc
 
 from pipelines.core.resources import CapexResource
-from pipelines.core.warehouse import connect_published
 from pipelines.models.publish import PUBLISHED
 from pipelines.orchestration.automation import follow_upstream
 from pipelines.report import build_report
@@ -53,13 +52,11 @@ def _preview_markdown(files) -> str:
 )
 def capex_report(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
     settings = capex.settings
-    con = connect_published(settings.warehouse)
-    try:
+    warehouse = capex.warehouse
+    with warehouse.reader() as con:
         files = build_report(
-            con, settings.reports_dir, source=str(settings.warehouse), since=settings.since
+            con, settings.reports_dir, source=warehouse.location, since=settings.since
         )
-    finally:
-        con.close()
     if files.notes:
         context.log.warning(
             f"report: {len(files.notes)} of {len(files.results)} sections left out "

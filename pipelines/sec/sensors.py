@@ -25,7 +25,6 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -35,6 +34,7 @@ from pipelines.core.config import Settings
 from pipelines.core.http import FetchError
 from pipelines.core.rawstore import RawStore
 from pipelines.core.universe import Company
+from pipelines.core.warehouse import Warehouse
 from pipelines.sec.client import SecClient
 from pipelines.sec.partitions import universe
 from pipelines.sec.submissions import filings_frame
@@ -108,24 +108,17 @@ def new_filings(
     return new, after
 
 
-def loaded_watermarks(published: Path) -> dict[str, Watermark]:
+def loaded_watermarks(warehouse: Warehouse) -> dict[str, Watermark]:
     """Per company, the watermark of the filings the published warehouse already holds."""
-    if not published.exists():
-        return {}
     try:
-        con = duckdb.connect(str(published), read_only=True)
-    except duckdb.Error:
-        return {}
-    try:
-        frame = con.execute(
-            "SELECT ticker, accession, form, filed FROM staging.filings "
-            "WHERE list_contains(?, form)",
-            [list(TRIGGER_FORMS)],
-        ).pl()
-    except duckdb.CatalogException:
-        return {}
-    finally:
-        con.close()
+        with warehouse.reader() as con:
+            frame = con.execute(
+                "SELECT ticker, accession, form, filed FROM staging.filings "
+                "WHERE list_contains(?, form)",
+                [list(TRIGGER_FORMS)],
+            ).pl()
+    except (FileNotFoundError, duckdb.Error):
+        return {}  # nothing published yet, or no staging.filings yet
     marks = {}
     for (ticker,), group in frame.group_by(["ticker"]):
         mark = watermark_of(group)
@@ -158,7 +151,7 @@ def poll_new_filings(
     client = SecClient(settings, RawStore(settings.raw_dir), log=log)
     companies = list(companies)
     baseline = (
-        loaded_watermarks(settings.warehouse)
+        loaded_watermarks(Warehouse.from_settings(settings))
         if any(c.ticker not in marks for c in companies)
         else {}
     )

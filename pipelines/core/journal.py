@@ -1,0 +1,71 @@
+"""A warehouse connection that remembers one transaction's statements, to run them again.
+
+DuckLake detects a write–write conflict (two writers replacing rows of the same table) only
+at ``COMMIT``, after the step's code has run. :class:`RecordingConnection` keeps the
+statements and registered frames of the transaction, so the warehouse can start a fresh
+transaction on the newer snapshot and replay them instead of losing the step's work.
+
+Replaying is right for what steps write: each step replaces *its own* rows (one company's,
+or a whole table it alone builds) from frames computed before the transaction, and a model's
+``CREATE OR REPLACE TABLE ... AS SELECT`` reads the newest inputs when it runs again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+
+class RecordingConnection:
+    """A DuckDB connection (or cursor) that records ``execute``, ``register`` and ``unregister``.
+
+    Everything else (``fetchone``, ``fetchall``, ``pl``, ...) goes to the wrapped connection,
+    so code written for a plain connection works unchanged.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+        self._steps: list[tuple[str, tuple[Any, ...]]] = []
+
+    def execute(self, sql: str, parameters: Any = None) -> RecordingConnection:
+        """Run ``sql`` (with ``parameters``) and remember it; fetch from the returned object."""
+        self._steps.append(("execute", (sql, parameters)))
+        self._run("execute", (sql, parameters))
+        return self
+
+    def register(self, name: str, data: Any) -> RecordingConnection:
+        """Register ``data`` (an Arrow table or frame) as view ``name``, and remember it."""
+        self._steps.append(("register", (name, data)))
+        self._con.register(name, data)
+        return self
+
+    def unregister(self, name: str) -> RecordingConnection:
+        """Drop the registered view ``name``, and remember it."""
+        self._steps.append(("unregister", (name,)))
+        self._con.unregister(name)
+        return self
+
+    @property
+    def statements(self) -> int:
+        """How many steps (statements and registrations) have been recorded."""
+        return len(self._steps)
+
+    def replay(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Run every recorded step again, in order, on ``con`` (in a new transaction)."""
+        self._con = con
+        for kind, args in self._steps:
+            self._run(kind, args)
+
+    def _run(self, kind: str, args: tuple[Any, ...]) -> None:
+        if kind == "execute":
+            sql, parameters = args
+            if parameters is None:
+                self._con.execute(sql)
+            else:
+                self._con.execute(sql, parameters)
+        else:
+            getattr(self._con, kind)(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
