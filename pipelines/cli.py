@@ -7,9 +7,11 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from pipelines.core.config import ConfigError, Settings, load_settings, with_overrides
+from pipelines.core.rawstore import RawStore
 from pipelines.core.warehouse import Warehouse, WarehouseError
 
 EPILOG = """\
@@ -126,17 +128,127 @@ def price_summary_lines(providers: dict) -> list[str]:
     return lines
 
 
-def _check_warnings(result, label: str) -> list[str]:
-    """One line per asset check of ``result`` that did not pass."""
+def _check_warnings(result, label: str) -> list[tuple[str, str]]:
+    """(severity, line) for each asset check of ``result`` that did not pass."""
     warnings = []
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
             key = evaluation.asset_check_key
+            severity = evaluation.severity.value
             warnings.append(
-                f"{label}: check {key.asset_key.to_user_string()}:{key.name} did not pass "
-                f"({evaluation.severity.value}; {_metadata_text(evaluation)})"
+                (
+                    severity,
+                    f"{label}: check {key.asset_key.to_user_string()}:{key.name} did not pass "
+                    f"({severity}; {_metadata_text(evaluation)})",
+                )
             )
     return warnings
+
+
+# `capex run` exit codes (README, 'Exit codes'; `capex run --help`).
+EXIT_OK = 0  # every step succeeded and no ERROR check failed
+EXIT_STEP_FAILED = 1  # a step failed (a company, the models, the news...)
+EXIT_USAGE = 2  # bad usage or settings: nothing was run
+EXIT_CHECK_FAILED = 3  # every step ran but an ERROR check failed: stale or partial data
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  every step succeeded and no ERROR check failed
+  1  a step failed (its source named); the other companies and sources still landed
+  2  bad usage or settings (nothing was run)
+  3  every step ran, but an ERROR check failed: some data is stale or partial (the summary
+     lists what was kept from the previous run, per source)
+"""
+
+
+@dataclass
+class RunOutcome:
+    """What the runs of `capex run` did: failed steps, failed checks, what was kept."""
+
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (run label, message)
+    failed_checks: list[str] = field(default_factory=list)  # ERROR severity
+    warnings: list[str] = field(default_factory=list)  # WARN severity
+    kept: list[str] = field(default_factory=list)  # from materializations' KEPT_METADATA
+    providers: dict | None = None  # the price provider of each ticker (staging/prices)
+
+    def exit_code(self) -> int:
+        """The one exit-code rule of `capex run`."""
+        if self.failures:
+            return EXIT_STEP_FAILED
+        return EXIT_CHECK_FAILED if self.failed_checks else EXIT_OK
+
+    def add(self, label: str, result) -> None:
+        """Record one job run's failed steps, failed checks and kept data."""
+        from pipelines.core.checks import KEPT_METADATA
+
+        for severity, text in _check_warnings(result, label):
+            (self.failed_checks if severity == "ERROR" else self.warnings).append(text)
+        for event in result.get_asset_materialization_events():
+            kept = event.step_materialization_data.materialization.metadata.get(KEPT_METADATA)
+            if kept is not None:
+                self.kept.append(str(getattr(kept, "value", kept)))
+        self.providers = _price_providers(result) or self.providers
+        if not result.success:
+            for message in _failure_messages(result) or ["run failed"]:
+                self.failures.append((label, message))
+
+
+def _kept_companies(outcome: RunOutcome, warehouse: Warehouse) -> None:
+    """Name the rows each failed company keeps from the previous run (SEC source)."""
+    import duckdb
+
+    tickers = sorted({label.split("[")[1].rstrip("]") for label, _ in outcome.failures
+                      if label.startswith("company_refresh[")})  # fmt: skip
+    if not tickers:
+        return
+    try:
+        with warehouse.reader() as con:
+            counts = dict(
+                con.execute(
+                    "SELECT ticker, count(*) FROM staging.facts WHERE list_contains(?, ticker) "
+                    "GROUP BY ticker",
+                    [tickers],
+                ).fetchall()
+            )
+    except (FileNotFoundError, duckdb.Error, WarehouseError):
+        counts = {}
+    parts = [
+        f"{t} {counts[t]:,} facts" if counts.get(t) else f"{t} nothing (never loaded)"
+        for t in tickers
+    ]
+    outcome.kept.insert(0, "SEC: " + ", ".join(parts))
+
+
+def _print_outcome(
+    outcome: RunOutcome, plan_size: int, total: float, warehouse, settings: Settings
+) -> None:
+    failed_runs = len({label for label, _ in outcome.failures})
+    print(f"\n{plan_size - failed_runs} of {plan_size} runs succeeded in {total:.1f}s.")
+    checks = outcome.failed_checks + outcome.warnings
+    if checks:
+        print(f"{len(checks)} check(s) did not pass:")
+    for text in checks:
+        print(f"  {text}")
+    _kept_companies(outcome, warehouse)
+    summarised = _print_company_summary(warehouse, settings)
+    if outcome.providers:
+        print("prices: the provider of each ticker (CAPEX_PRICE_SOURCES; README, 'Prices')")
+        for line in price_summary_lines(outcome.providers):
+            print(f"  {line}")
+        print()
+    if outcome.kept:
+        print("Kept from the previous run (a source failed):")
+        for text in outcome.kept:
+            print(f"  {text}")
+    if summarised:
+        print(
+            f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
+            f"({warehouse.location})"
+        )
+    if outcome.failures:
+        print("Failed:", file=sys.stderr)
+        for label, message in outcome.failures:
+            print(f"  {label}: {message}", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -161,9 +273,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
     location = build_code_location(settings)
     plan = location.run_plan()
-    failures: list[tuple[str, str]] = []
-    warnings: list[str] = []
-    providers = None
+    swept = RawStore(settings.raw_dir).sweep_partial()
+    if swept:
+        print(f"removed {len(swept)} partial file(s) an interrupted run left in raw/")
+    outcome = RunOutcome()
     started = time.monotonic()
     mode = "offline, from raw/" if settings.offline else "online"
     print(f"capex run: {len(plan)} runs ({mode}); warehouse {warehouse.location}", flush=True)
@@ -176,42 +289,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             partition_key=key, instance=instance, raise_on_error=False, run_config=run_config
         )
         elapsed = time.monotonic() - step_started
-        providers = _price_providers(result) or providers
-        warnings.extend(_check_warnings(result, label))
+        failures_before = len(outcome.failures)
+        outcome.add(label, result)
         if result.success:
             print(f"ok ({elapsed:.1f}s)", flush=True)
         else:
-            messages = _failure_messages(result) or ["run failed"]
             print(f"FAILED ({elapsed:.1f}s)", flush=True)
-            for message in messages:
+            for _label, message in outcome.failures[failures_before:]:
                 print(f"    {message}", flush=True)
-                failures.append((label, message))
-    total = time.monotonic() - started
-    print(
-        f"\n{len(plan) - len({f[0] for f in failures})} of {len(plan)} runs succeeded "
-        f"in {total:.1f}s."
-    )
-    if warnings:
-        print(f"{len(warnings)} check(s) did not pass:")
-    for warning in warnings:
-        print(f"  {warning}")
-    summarised = _print_company_summary(warehouse, settings)
-    if providers:
-        print("prices: the provider of each ticker (CAPEX_PRICE_SOURCES; README, 'Prices')")
-        for line in price_summary_lines(providers):
-            print(f"  {line}")
-        print()
-    if summarised:
-        print(
-            f'Query it: capex sql "SELECT * FROM marts.capex_quarterly LIMIT 5" '
-            f"({warehouse.location})"
-        )
-    if failures:
-        print("Failed:", file=sys.stderr)
-        for label, message in failures:
-            print(f"  {label}: {message}", file=sys.stderr)
-        return 1
-    return 0
+    _print_outcome(outcome, len(plan), time.monotonic() - started, warehouse, settings)
+    return outcome.exit_code()
 
 
 def parse_as_of(text: str) -> datetime:
@@ -233,7 +320,6 @@ def parse_as_of(text: str) -> datetime:
 
 def cmd_prices_check(args: argparse.Namespace) -> int:
     """Ask every price provider for each ticker and compare their closes (0: they agree)."""
-    from pipelines.core.rawstore import RawStore
     from pipelines.market.prices import check_providers, price_universe
     from pipelines.sec.partitions import universe
 
@@ -332,17 +418,17 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="capex",
-        description="capex-watch: Big Tech capex, revenue growth and valuation from SEC "
-        "filings, prices and news, in a DuckDB warehouse built by Dagster.",
-        epilog=EPILOG,
+def _add_run_command(commands) -> None:
+    """The ``capex run`` command and its options."""
+    run = commands.add_parser(
+        "run",
+        help="fetch, land and model everything (the main job)",
+        description="Fetch, land and model every selected company and source, through "
+        "Dagster. Each source (SEC, prices, news, FX) fails alone: what it held before is "
+        "kept and named in the summary.",
+        epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    run = commands.add_parser("run", help="fetch, land and model everything (the main job)")
     run.add_argument(
         "--tickers",
         help="comma-separated tickers (default: CAPEX_TICKERS or the "
@@ -362,6 +448,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("-v", "--verbose", action="store_true", help="show Dagster's step logs")
     run.set_defaults(func=cmd_run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="capex",
+        description="capex-watch: Big Tech capex, revenue growth and valuation from SEC "
+        "filings, prices and news, in a DuckDB warehouse built by Dagster.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    _add_run_command(commands)
 
     sql = commands.add_parser("sql", help="query the published warehouse")
     sql.add_argument("query", help='a SQL query, e.g. "SELECT * FROM marts.capex_quarterly"')
@@ -398,7 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
     publish.set_defaults(func=cmd_publish)
 
     ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev)")
-    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1, this machine only; the UI has no log-in: "
+        "put an authenticating reverse proxy in front before binding a public address)",
+    )
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
     return parser
@@ -410,10 +514,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as exc:
         print(f"capex: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except (FileNotFoundError, WarehouseError) as exc:
         print(f"capex: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

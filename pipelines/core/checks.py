@@ -14,6 +14,9 @@ import duckdb
 import polars as pl
 
 SAMPLE_ROWS = 20
+# Materialization metadata naming what a step kept from the previous run because a source
+# failed; `capex run` lists these per source in its summary.
+KEPT_METADATA = "capex/kept"
 
 
 @dataclass(frozen=True)

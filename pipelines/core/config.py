@@ -21,6 +21,8 @@ PRICE_PROVIDERS = ("yahoo", "stooq")
 DEFAULT_SINCE = "2019-01-01"
 DEFAULT_NEWS_USER_AGENT = "capex-watch/0.1 (news claim checker; python-requests)"
 DEFAULT_FX_URL = "https://www.ecb.europa.eu/stats/eurofxref"
+# The largest response body any source may send (SEC's biggest filings are tens of MB).
+DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 # Schedules, in CAPEX_SCHEDULE_TIMEZONE: prices after the US close on weekdays, filings once
 # a day, news four times a day.
 DEFAULT_PRICES_CRON = "30 17 * * 1-5"
@@ -67,6 +69,7 @@ class Settings:
     http_timeout: float = 30.0
     http_max_attempts: int = 6
     http_max_retry_seconds: float = 120.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     news_sources: tuple[str, ...] = ()
     news_config: Path | None = None
     news_user_agent: str = DEFAULT_NEWS_USER_AGENT
@@ -191,6 +194,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     price_sources = _price_sources(env.get("CAPEX_PRICE_SOURCES"))
     news_config = env.get("CAPEX_NEWS_CONFIG")
     universe = _universe(env.get("CAPEX_UNIVERSE", "seed"), "CAPEX_UNIVERSE")
+    max_body = env.get("CAPEX_MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)).strip()
+    if not max_body.isdigit() or int(max_body) < 1024:
+        raise ConfigError(
+            f"CAPEX_MAX_BODY_BYTES={max_body!r} must be a whole number of bytes of at least "
+            f"1024, e.g. {DEFAULT_MAX_BODY_BYTES}"
+        )
     sensor_seconds = env.get("CAPEX_FILING_SENSOR_SECONDS", "600")
     if not sensor_seconds.isdigit() or int(sensor_seconds) < 30:
         raise ConfigError(
@@ -218,6 +227,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         http_timeout=float(env.get("CAPEX_HTTP_TIMEOUT", "30")),
         http_max_attempts=int(env.get("CAPEX_HTTP_MAX_ATTEMPTS", "6")),
         http_max_retry_seconds=float(env.get("CAPEX_HTTP_MAX_RETRY_SECONDS", "120")),
+        max_body_bytes=int(max_body),
         news_sources=_split(env.get("CAPEX_NEWS_SOURCES")),
         news_config=Path(news_config) if news_config else None,
         news_user_agent=(env.get("CAPEX_NEWS_USER_AGENT") or "").strip() or DEFAULT_NEWS_USER_AGENT,

@@ -13,12 +13,14 @@ import email.utils
 import fcntl
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
+import polars as pl
 import requests
 import urllib3
 from tenacity import (
@@ -29,6 +31,7 @@ from tenacity import (
     stop_after_delay,
 )
 
+from pipelines.core.config import DEFAULT_MAX_BODY_BYTES
 from pipelines.core.rawstore import MissingRawDocument, RawDocument, RawStore, document_key
 
 
@@ -39,6 +42,33 @@ class FetchError(RuntimeError):
         super().__init__(f"{url}: {cause}")
         self.url = url
         self.cause = cause
+
+
+# What a parser may raise on a hostile or broken document (wrong types, missing keys, absurd
+# numbers); anything else is a bug of ours and stays a crash with its traceback.
+DOCUMENT_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+    pl.exceptions.PolarsError,
+)
+
+
+@contextmanager
+def document_errors(url: str, what: str) -> Iterator[None]:
+    """Turn a parser's failure on a malformed document into one error naming its URL."""
+    try:
+        yield
+    except FetchError:
+        raise
+    except DOCUMENT_ERRORS as exc:
+        if url in str(exc):  # already names the document (XbrlParseError, PriceFormatError)
+            raise
+        raise FetchError(url, f"malformed {what} ({type(exc).__name__}: {exc})") from exc
 
 
 class _Retryable(Exception):
@@ -103,6 +133,60 @@ def parse_retry_after(value: str | None) -> float | None:
 
 Validator = Callable[[bytes, str | None], Any]
 FileValidator = Callable[[Path], Any]
+# A URL policy: returns why ``url`` may not be fetched, or None when it may.
+UrlGuard = Callable[[str], str | None]
+
+MAX_REDIRECTS = 10
+_CHUNK = 1 << 16
+
+
+class BodyTooLarge(ValueError):
+    """A response body beyond CAPEX_MAX_BODY_BYTES (read no further than the limit)."""
+
+
+class RefusedUrl(requests.RequestException):
+    """A redirect to a URL the source's guard refuses (file://, another local port...)."""
+
+
+class GuardedSession(requests.Session):
+    """A session that checks every redirect target against ``guard`` before following it."""
+
+    def __init__(self, guard: UrlGuard | None = None):
+        super().__init__()
+        self.guard = guard
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target is not None:
+            absolute = urljoin(resp.url, target)
+            scheme = urlsplit(absolute).scheme.lower()
+            why = f"{scheme}:// is not http(s)" if scheme not in {"http", "https"} else None
+            why = why or (self.guard(absolute) if self.guard else None)
+            if why:
+                raise RefusedUrl(f"{absolute}: {why}")
+        return target
+
+
+def _read_limited(response: requests.Response, limit: int) -> bytes:
+    """The (decoded) body of a streamed response, refusing more than ``limit`` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    too_large = (
+        f"body larger than CAPEX_MAX_BODY_BYTES={limit:,} bytes; raise that setting if this "
+        "document is really that big"
+    )
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise BodyTooLarge(f"{too_large} (Content-Length {int(declared):,})")
+    chunks, size = [], 0
+    for chunk in response.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise BodyTooLarge(too_large)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    response._content = body  # later reads of .content / .text see the body read here
+    return body
 
 
 def expect_json(body: bytes, content_type: str | None) -> Any:
@@ -154,6 +238,9 @@ class Fetcher:
         rate_key: str | None = None,
         session: requests.Session | None = None,
         log: Callable[[str], None] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        status_hints: Mapping[int, str] | None = None,
+        url_guard: UrlGuard | None = None,
         secret_params: Mapping[str, str] | None = None,
     ):
         self.source = source
@@ -168,7 +255,12 @@ class Fetcher:
         # Sources that share a server's limit (SEC's two hosts) share one ``rate_key``.
         lock_name = f"{rate_key or source}.rate"
         self.limiter = RateLimiter(store.root / ".locks" / lock_name, requests_per_second)
-        self.session = session or requests.Session()
+        self.max_body_bytes = max_body_bytes
+        # What a 4xx means for this source (a 404 from SEC is a wrong CIK, from the ECB a
+        # wrong CAPEX_FX_URL), added to the error.
+        self.status_hints = dict(status_hints or {})
+        self.session = session or GuardedSession(url_guard)
+        self.session.max_redirects = MAX_REDIRECTS
         # Query parameters added only on the wire (an API key): never part of the URL that
         # names the document in raw/, in errors or in logs.
         self.secret_params = dict(secret_params or {})
@@ -295,13 +387,22 @@ class Fetcher:
                     params=self.secret_params or None,
                     headers=headers,
                     timeout=self.timeout,
-                    stream=stream_to is not None,
+                    stream=True,
                 )
                 if stream_to is None or response.status_code != 200:
-                    body = response.content  # reads the body: a short read raises here
+                    # reads the body: a short read raises here
+                    body = _read_limited(response, self.max_body_bytes)
                     size = len(body)
-                else:  # streamed to disk as received (bulk archives)
+                else:  # streamed to disk as received (bulk archives), never held in memory
                     body, size = b"", _stream_body(response, stream_to)
+            except BodyTooLarge as exc:
+                raise FetchError(url, str(exc)) from None
+            except RefusedUrl as exc:
+                raise FetchError(url, f"refused a redirect: {self.redact(str(exc))}") from None
+            except requests.TooManyRedirects:
+                raise FetchError(
+                    url, f"redirect loop: more than {MAX_REDIRECTS} redirects; check the URL"
+                ) from None
             except requests.Timeout as exc:
                 raise _Retryable(url, f"timed out after {self.timeout}s") from exc
             except requests.ConnectionError as exc:
@@ -315,24 +416,10 @@ class Fetcher:
                 raise _Retryable(url, f"connection failed or body truncated ({text})") from None
             except requests.exceptions.ChunkedEncodingError as exc:
                 raise _Retryable(url, f"body truncated ({self.redact(str(exc))})") from None
-            status = response.status_code
-            if status == 429 or status >= 500:
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                budget_left = self.max_retry_seconds - (time.monotonic() - started)
-                if wait is not None and wait > budget_left:
-                    raise FetchError(
-                        url,
-                        f"HTTP {status} with Retry-After {wait:.0f}s, beyond the "
-                        f"{self.max_retry_seconds:.0f}s retry budget; try again later",
-                    )
-                raise _Retryable(url, f"HTTP {status}", wait)
-            if status == 304:
-                return response
-            if status >= 400:
-                hint = " (is the CIK or ticker right?)" if status == 404 else ""
-                raise FetchError(url, f"HTTP {status}{hint}{self._short_body(body)}")
-            self.bytes_downloaded += size
-            return response
+            except requests.RequestException as exc:  # undecodable body, bad URL...
+                text = self.redact(str(exc))
+                raise FetchError(url, f"request failed ({type(exc).__name__}: {text})") from None
+            return self._answered(url, response, body, size, started)
 
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
@@ -349,6 +436,29 @@ class Fetcher:
                 f"{exc.cause}; gave up after {self.max_attempts} attempts or "
                 f"{self.max_retry_seconds:.0f}s of retrying. Try again later",
             ) from exc
+
+    def _answered(
+        self, url: str, response: requests.Response, body: bytes, size: int, started: float
+    ) -> requests.Response:
+        """The response of one attempt, or the error its status means (retryable or not)."""
+        status = response.status_code
+        if status == 429 or status >= 500:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            budget_left = self.max_retry_seconds - (time.monotonic() - started)
+            if wait is not None and wait > budget_left:
+                raise FetchError(
+                    url,
+                    f"HTTP {status} with Retry-After {wait:.0f}s, beyond the "
+                    f"{self.max_retry_seconds:.0f}s retry budget; try again later",
+                )
+            raise _Retryable(url, f"HTTP {status}", wait)
+        if status == 304:
+            return response
+        if status >= 400:
+            hint = f" ({self.status_hints[status]})" if status in self.status_hints else ""
+            raise FetchError(url, f"HTTP {status}{hint}{self._short_body(body)}")
+        self.bytes_downloaded += size
+        return response
 
     def _short_body(self, body: bytes) -> str:
         """A short JSON error body (an API's error object), to quote in the error."""

@@ -10,6 +10,7 @@ rebuilt from this folder alone.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -75,11 +76,22 @@ def document_key(source: str, url: str) -> str:
     return "/".join([source, *segments]) if segments else f"{source}/_root"
 
 
+def forbid_world_write() -> None:
+    """Mask the world-write bit for every file and folder this process creates.
+
+    raw/, the warehouse and the reports are data others may read but nobody else may
+    change, whatever umask the process was started with.
+    """
+    current = os.umask(0o022)
+    os.umask(current | 0o002)
+
+
 class RawStore:
     """Append-only store of fetched bodies under ``root``."""
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
+        forbid_world_write()
 
     def _folder(self, key: str) -> Path:
         return self.root / key
@@ -131,9 +143,11 @@ class RawStore:
         folder = self._folder(key)
         folder.mkdir(parents=True, exist_ok=True)
         body_path = folder / f"{stem}.body"
-        _write_atomically(body_path, body)
-        # The sidecar goes last: a version exists only once both files are complete.
-        _write_atomically(folder / f"{stem}.meta.json", json.dumps(meta, indent=1).encode())
+        with _locked(folder):
+            _sweep_folder(folder)  # what a writer killed here before left behind
+            _write_atomically(body_path, body)
+            # The sidecar goes last: a version exists only once both files are complete.
+            _write_atomically(folder / f"{stem}.meta.json", json.dumps(meta, indent=1).encode())
         return RawDocument(key=key, path=body_path, **meta)
 
     @contextmanager
@@ -145,12 +159,15 @@ class RawStore:
         """
         folder = self._folder(key)
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".body")
-        os.close(fd)
-        try:
-            yield Path(tmp)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        # Held while the body streams in, so a sweep in another process never takes it.
+        with _locked(folder):
+            _sweep_folder(folder)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=_TMP_PREFIX, suffix=".body")
+            os.close(fd)
+            try:
+                yield Path(tmp)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
 
     def put_file(
         self,
@@ -194,6 +211,24 @@ class RawStore:
             "content_type": content_type,
         }
 
+    def sweep_partial(self) -> list[Path]:
+        """Remove what a killed writer left behind: temporary files, bodies without sidecar.
+
+        Each folder is swept under the same lock :meth:`put` holds, so a writer still at work
+        in another process is never disturbed. Returns the removed paths.
+        """
+        if not self.root.is_dir():
+            return []
+        folders = {path.parent for path in self.root.rglob(f"{_TMP_PREFIX}*")}
+        folders |= {
+            body.parent for body in self.root.rglob("*.body") if not _meta_of(body).exists()
+        }
+        removed: list[Path] = []
+        for folder in sorted(folders):
+            with _locked(folder):
+                removed += _sweep_folder(folder)
+        return removed
+
     def keys_under(self, prefix: str) -> list[str]:
         """The keys directly below the folder ``prefix`` that hold at least one version."""
         folder = self._folder(prefix)
@@ -227,8 +262,36 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+_TMP_PREFIX = ".tmp-"
+_LOCK_NAME = ".lock"
+
+
+def _meta_of(body: Path) -> Path:
+    return body.with_name(body.name.removesuffix(".body") + ".meta.json")
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on one document folder (released by the OS if the holder dies)."""
+    with open(folder / _LOCK_NAME, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sweep_folder(folder: Path) -> list[Path]:
+    """Under the folder's lock: delete temporary files and bodies whose sidecar never came."""
+    stale = list(folder.glob(f"{_TMP_PREFIX}*"))
+    stale += [body for body in folder.glob("*.body") if not _meta_of(body).exists()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX, suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -43,10 +43,12 @@ import duckdb
 import polars as pl
 
 from pipelines.core.journal import RecordingConnection
+from pipelines.core.rawstore import forbid_world_write
 from pipelines.core.tables import Table
 
 _log = logging.getLogger(__name__)
 SCHEMAS = ("raw", "staging", "marts")
+_PUBLISH_PREFIX = ".publish-"
 LAKE = "capex"  # the name the DuckLake catalog is attached under
 # DuckDB extensions shipped as PyPI packages (pinned in pyproject.toml beside duckdb itself)
 EXTENSIONS = {
@@ -73,6 +75,7 @@ class Warehouse:
         self.build_path = Path(build_path)
         self.published_path = Path(published_path)
         self.lock_path = self.build_path.with_name(self.build_path.name + ".lock")
+        forbid_world_write()
 
     @classmethod
     def from_settings(cls, settings) -> Warehouse:
@@ -196,8 +199,11 @@ class Warehouse:
             finally:
                 con.close()
             self.published_path.parent.mkdir(parents=True, exist_ok=True)
+            # copies left by a publish that was killed (publishing holds the lock: none is live)
+            for stale in self.published_path.parent.glob(f"{_PUBLISH_PREFIX}*"):
+                stale.unlink(missing_ok=True)
             fd, tmp = tempfile.mkstemp(
-                dir=self.published_path.parent, prefix=".publish-", suffix=".duckdb"
+                dir=self.published_path.parent, prefix=_PUBLISH_PREFIX, suffix=".duckdb"
             )
             os.close(fd)
             try:

@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines.core import tables
+from pipelines.core.checks import KEPT_METADATA
 from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
 from pipelines.market.price_checks import compare_answers, split_disagreements
@@ -97,8 +98,11 @@ def staging_prices(context: dg.AssetExecutionContext, capex: CapexResource):
     with capex.warehouse.connect() as con:
         insane, duplicates = land_prices(capex, con, landed)
         split_lines = check_splits(con, landed)
+        kept = kept_prices(con, failed)
     compared, disagreements = cross_check(offline_chain(settings, capex.store), landed)
-    yield dg.MaterializeResult(metadata=prices_metadata(capex, loads))
+    yield dg.MaterializeResult(
+        metadata={**prices_metadata(capex, loads), **_kept_metadata(failed, kept)}
+    )
     yield dg.AssetCheckResult(
         check_name="every_ticker_loaded",
         passed=not failed,
@@ -257,6 +261,30 @@ def prices_metadata(capex: CapexResource, loads: list[PriceLoad]) -> dict:
         "documents_downloaded": sum(load.answer.downloaded for load in landed),
         "offline": settings.offline,
     }
+
+
+def kept_prices(con, failed: list[PriceLoad]) -> list[tuple]:
+    """(ticker, days, last day) that earlier runs left for the tickers that failed now."""
+    return con.execute(
+        "SELECT ticker, count(*), max(date) FROM staging.prices "
+        "WHERE list_contains(?, ticker) GROUP BY ticker ORDER BY ticker",
+        [[load.symbol.ticker for load in failed]],
+    ).fetchall()
+
+
+def _kept_metadata(failed: list, kept: list[tuple]) -> dict:
+    """What the previous runs left for the tickers that failed now (for `capex run`)."""
+    if not failed:
+        return {}
+    rows = {ticker: (count, last) for ticker, count, last in kept}
+    parts = [
+        f"{load.symbol.ticker} {rows[load.symbol.ticker][0]} days up to "
+        f"{rows[load.symbol.ticker][1]}"
+        if load.symbol.ticker in rows
+        else f"{load.symbol.ticker} nothing (never loaded)"
+        for load in failed
+    ]
+    return {KEPT_METADATA: "prices: " + ", ".join(parts)}
 
 
 @dg.multi_asset(

@@ -14,13 +14,34 @@ from collections.abc import Callable
 
 import polars as pl
 
-from pipelines.core.config import Settings
+from pipelines.core.config import DEFAULT_FX_URL, Settings
 from pipelines.core.http import Fetched, Fetcher
 from pipelines.core.rawstore import RawStore
 from pipelines.core.tables import FX_RATES
 
 FX_FILE = "eurofxref-hist.zip"
+# The real eurofxref-hist.csv is ~1.5 MB; anything 30 times that is not it.
+MAX_CSV_BYTES = 50 * 1024 * 1024
 FX_SCHEMA = FX_RATES.columns
+
+
+def _unzip_csv(body: bytes) -> bytes:
+    """The CSV inside the ECB zip, read no further than :data:`MAX_CSV_BYTES` (zip bombs)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+            if not names:
+                raise ValueError("the ECB zip holds no CSV file")
+            with archive.open(names[0]) as member:
+                csv = member.read(MAX_CSV_BYTES + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+        raise ValueError(f"the ECB zip is damaged ({exc})") from exc
+    if len(csv) > MAX_CSV_BYTES:
+        raise ValueError(
+            f"the CSV in the ECB zip unpacks to more than {MAX_CSV_BYTES:,} bytes (the real "
+            "one is a few MB): refused as a zip bomb"
+        )
+    return csv
 
 
 def parse_ecb_rates(body: bytes, content_type: str | None = None) -> pl.DataFrame:
@@ -29,11 +50,7 @@ def parse_ecb_rates(body: bytes, content_type: str | None = None) -> pl.DataFram
     Raises ValueError naming what is wrong when the body is not that file.
     """
     if body[:4] == b"PK\x03\x04":
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
-            if not names:
-                raise ValueError("the ECB zip holds no CSV file")
-            body = archive.read(names[0])
+        body = _unzip_csv(body)
     text = body.decode("utf-8-sig", errors="replace")
     if text.lstrip().lower().startswith(("<!doctype", "<html")):
         raise ValueError("expected the ECB rates CSV but got an HTML page")
@@ -84,5 +101,10 @@ def fetch_ecb_rates(
         max_retry_seconds=settings.http_max_retry_seconds,
         user_agent_help="set CAPEX_NEWS_USER_AGENT",
         log=log,
+        max_body_bytes=settings.max_body_bytes,
+        status_hints={
+            404: f"no {FX_FILE} there: CAPEX_FX_URL must name the ECB folder holding it "
+            f"(default {DEFAULT_FX_URL})"
+        },
     )
     return fetcher.get(FX_FILE, parse_ecb_rates), fetcher

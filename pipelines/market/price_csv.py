@@ -152,12 +152,10 @@ def _typed_rows(cleaned: pl.DataFrame) -> pl.DataFrame:
         # yfinance writes tz-aware timestamps ("2024-06-10 00:00:00-04:00"): the trading day
         # is the local date, i.e. the first ten characters.
         pl.col("Date").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).alias("date"),
-        *(pl.col(c.title()).cast(pl.Float64, strict=False).alias(c) for c in PRICE_COLUMNS),
-        adj_close.cast(pl.Float64, strict=False).alias("adj_close"),
+        *(_number(pl.col(c.title())).alias(c) for c in PRICE_COLUMNS),
+        _number(adj_close).alias("adj_close"),
         (
-            pl.col("Volume").cast(pl.Float64, strict=False)
-            if has_volume
-            else pl.lit(None, pl.Float64)
+            _number(pl.col("Volume"), below=2.0**63) if has_volume else pl.lit(None, pl.Float64)
         ).alias("volume"),
         pl.col("Date").alias("_date_text"),
         *(pl.col(c.title()).alias(f"_{c}_text") for c in PRICE_COLUMNS),
@@ -183,6 +181,13 @@ def _raise_on_bad_days(parsed: pl.DataFrame, where: str) -> None:
             f"{where}: line {row['line']}: close {row['_close_text']!r} on {row['date']} is not "
             "positive"
         )
+
+
+def _number(text: pl.Expr, below: float = float("inf")) -> pl.Expr:
+    """A cell as a float; null (reported as not a number) when unreadable, infinite or NaN
+    (a 400-digit cell overflows to inf), or not below ``below`` in size."""
+    value = text.cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite() & (value.abs() < below)).then(value)
 
 
 def _raise_on_disorder(parsed: pl.DataFrame, where: str) -> None:

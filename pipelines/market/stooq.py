@@ -114,6 +114,13 @@ def prices_fetcher(
         max_retry_seconds=settings.http_max_retry_seconds,
         log=log,
         secret_params={"apikey": settings.stooq_apikey} if settings.stooq_apikey else None,
+        max_body_bytes=settings.max_body_bytes,
+        status_hints={
+            401: "Stooq wants an API key: check CAPEX_STOOQ_APIKEY",
+            403: "Stooq refuses the download (a wrong CAPEX_STOOQ_APIKEY, or too many "
+            "requests); CAPEX_PRICES_DIR reads CSV files instead",
+            404: "is the symbol right? see pipelines/seeds/price_symbols.csv and CAPEX_PRICES_URL",
+        },
     )
 
 

@@ -74,6 +74,12 @@ def yahoo_fetcher(settings: Settings, store: RawStore, log: Callable[[str], None
         max_attempts=settings.http_max_attempts,
         max_retry_seconds=settings.http_max_retry_seconds,
         log=log,
+        max_body_bytes=settings.max_body_bytes,
+        status_hints={
+            403: "Yahoo refuses the request (too many, or from this network); "
+            "CAPEX_PRICE_SOURCES can put another provider first",
+            404: "is the symbol right? see pipelines/seeds/price_symbols.csv and CAPEX_YAHOO_URL",
+        },
     )
 
 

@@ -21,6 +21,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from bs4 import BeautifulSoup, Comment, Tag
 
 MIN_BODY_CHARS = 200  # shorter than a short news brief: a teaser, a paywall stub, an index
+# News pages are well under 2 MB; extraction reads a few MB a second, so a page far larger is
+# refused rather than let a hostile site stall the crawl for minutes.
+MAX_PAGE_BYTES = 4 * 1024 * 1024
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -419,11 +422,21 @@ def _language(soup: BeautifulSoup, ld: dict | None, text: str) -> str | None:
     return "zh" if han / letters > 0.3 else "en"
 
 
+def _refuse_huge_page(html: bytes | str, url: str) -> None:
+    if len(html) > MAX_PAGE_BYTES:
+        raise NoArticleBody(
+            f"{url}: a page of {len(html):,} bytes is larger than any news article "
+            f"({MAX_PAGE_BYTES:,} at most): not read"
+        )
+
+
 def extract_article(html: bytes | str, url: str) -> Article:
     """Extract the article on the page at ``url``.
 
-    Raises :class:`NoArticleBody` (naming the URL) when no article text is found.
+    Raises :class:`NoArticleBody` (naming the URL) when no article text is found, or when the
+    page is larger than :data:`MAX_PAGE_BYTES`.
     """
+    _refuse_huge_page(html, url)
     soup = BeautifulSoup(html, "lxml")
     ld = _jsonld_article(soup)
 

@@ -9,6 +9,8 @@ import dagster as dg
 import polars as pl
 
 from pipelines.core import tables
+from pipelines.core.checks import KEPT_METADATA
+from pipelines.core.http import FetchError
 from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
 from pipelines.market.ecb import fetch_ecb_rates
@@ -62,10 +64,20 @@ def _write(capex: CapexResource, table: tables.Table, frame: pl.DataFrame) -> in
         "followed to their articles; robots.txt honoured, per-host rate limit, raw/ keeps every "
         "page and every feed version). One row per article (same canonical URL or same text: "
         "stored once) with its title, publication time, author, language and its own text "
-        "only. Pages without an article body are reported in the metadata, not stored."
+        "only. Pages without an article body are reported in the metadata, not stored. A "
+        "feed or page that cannot be fetched keeps the versions raw/ holds (check "
+        "every_source_fetched names it)."
     ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "every_source_fetched",
+            asset=NEWS_ARTICLES,
+            description="Every feed and article could be fetched in this run (those that "
+            "failed are read from the versions raw/ holds; the metadata names them).",
+        )
+    ],
 )
-def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
+def news_articles(context: dg.AssetExecutionContext, capex: CapexResource):
     crawler = NewsCrawler(capex.settings, capex.store, log=context.log.info)
     report = crawler.crawl()
     built = build_articles(report.pages)
@@ -80,8 +92,14 @@ def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg
     with capex.warehouse.connect() as con:
         record_manifest(con, capex.store, report.documents)
         rows = capex.warehouse.replace_rows(tables.NEWS_ARTICLES, built.articles, match={}, con=con)
-    return dg.MaterializeResult(
+    kept = (
+        {KEPT_METADATA: f"news: {len(report.failed)} feed(s)/page(s) failed; raw/ versions used"}
+        if report.failed
+        else {}
+    )
+    yield dg.MaterializeResult(
         metadata={
+            **kept,
             "rows": rows,
             "sources": len(crawler.config.sources),
             "feeds": report.feeds,
@@ -99,6 +117,12 @@ def news_articles(context: dg.AssetExecutionContext, capex: CapexResource) -> dg
             ),
             "offline": capex.settings.offline,
         }
+    )
+    failed = [{"url": u, "why": w} for u, w in report.failed]
+    yield dg.AssetCheckResult(
+        check_name="every_source_fetched",
+        passed=not failed,
+        metadata={"failed": dg.MetadataValue.json(failed)},
     )
 
 
@@ -135,21 +159,38 @@ def news_numbers(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.
         "ECB euro reference rates (eurofxref-hist, from CAPEX_FX_URL): units of each currency "
         "per euro, one row per business day and currency. News claims in other currencies "
         "are converted to USD with the rate of their publication date. Empty (and not "
-        "fetched) when no news sources are configured."
+        "fetched) when no news sources are configured. When the ECB cannot be reached the "
+        "last good rates are kept (the check rates_refreshed fails, naming why): USD claims "
+        "are checked all the same, claims in other currencies on days without a rate are "
+        "unverifiable."
     ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "rates_refreshed",
+            asset=FX_RATES,
+            description="The ECB rates were fetched (or read from raw/ offline) in this run; "
+            "the metadata says why not and what was kept.",
+        )
+    ],
 )
-def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.MaterializeResult:
+def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource):
     if not news_config(capex.settings).sources:
         # no news, nothing to convert: do not reach out to the ECB at all
         context.log.info("no news sources configured: staging.fx_rates left empty")
         rows = _write(capex, tables.FX_RATES, tables.FX_RATES.empty())
-        return dg.MaterializeResult(metadata={"rows": rows, "skipped": "no news sources"})
-    fetched, fetcher = fetch_ecb_rates(capex.settings, capex.store, log=context.log.info)
+        yield dg.MaterializeResult(metadata={"rows": rows, "skipped": "no news sources"})
+        yield dg.AssetCheckResult(check_name="rates_refreshed", passed=True)
+        return
+    try:
+        fetched, fetcher = fetch_ecb_rates(capex.settings, capex.store, log=context.log.info)
+    except FetchError as exc:
+        yield from _keep_fx_rates(context, capex, exc)
+        return
     rates: pl.DataFrame = fetched.parsed
     with capex.warehouse.connect() as con:
         record_manifest(con, capex.store, [fetched.document.key])
         rows = capex.warehouse.replace_rows(tables.FX_RATES, rates, {}, con=con)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "rows": rows,
             "currencies": rates["currency"].n_unique(),
@@ -159,6 +200,32 @@ def fx_rates(context: dg.AssetExecutionContext, capex: CapexResource) -> dg.Mate
             "bytes": dg.MetadataValue.int(fetched.document.bytes),
             "requests_sent": fetcher.requests_sent,
         }
+    )
+    yield dg.AssetCheckResult(check_name="rates_refreshed", passed=True)
+
+
+def _keep_fx_rates(context: dg.AssetExecutionContext, capex: CapexResource, error: FetchError):
+    """The ECB failed: keep the last good rates (or an empty table), never fail the news."""
+    kept = _read(capex, tables.FX_RATES)
+    if kept is None:
+        kept = tables.FX_RATES.empty()
+        _write(capex, tables.FX_RATES, kept)
+    last = kept["rate_date"].max() if kept.height else None
+    what = (
+        f"{kept.height} rates up to {last}" if kept.height else "no rates (none were ever loaded)"
+    )
+    context.log.error(f"ECB rates not refreshed ({error}); kept {what}")
+    yield dg.MaterializeResult(
+        metadata={
+            "rows": kept.height,
+            "error": str(error),
+            KEPT_METADATA: f"FX: {what}; non-USD claims after that are unverifiable",
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name="rates_refreshed",
+        passed=False,
+        metadata={"error": str(error), "kept": what},
     )
 
 

@@ -296,6 +296,15 @@ def _row(claim: dict, claimed, filed, deviation, verdict: str, explanation: str)
     )
 
 
+def _no_usd_value(claim: dict) -> str:
+    """Why a money claim has no USD value: no exchange rate for its currency and day."""
+    currency, published = claim["currency"], claim["published_at"]
+    if currency and currency != "USD":
+        day = published.date().isoformat() if published else "an unknown publication date"
+        return f"no exchange rate for {currency} on {day}"
+    return claim["note"] or "no USD value"
+
+
 def _unverifiable(claim: dict, claimed, why: str) -> tuple:
     return _row(claim, claimed, None, None, "unverifiable", why)
 
@@ -398,10 +407,12 @@ def _not_checkable(claim: dict, filed: FiledValues, claimed) -> str | None:
     if SUBJECT_UNRESOLVED in (claim.get("unresolved") or ""):
         return claim["unresolved"]
     if claim["unit"] == "money" and claim["currency"] not in (None, "USD"):
-        return (
+        why = (
             f"a {claim['currency']} amount: the filings report USD, and the figure depends on "
             "the exchange rate the writer used"
         )
+        # without an ECB rate for the day (issue 12), say that first
+        return why if claimed is not None else f"{_no_usd_value(claim)}; {why}"
     if claim["ticker"] is not None:
         loaded = filed.segment_tickers if claim["segment"] else filed.tickers
         if claim["ticker"] not in loaded:
@@ -410,7 +421,7 @@ def _not_checkable(claim: dict, filed: FiledValues, claimed) -> str | None:
     if claim["period_start"] is None:
         return claim["note"] or "no period could be resolved"
     if claimed is None:
-        return claim["note"] or "no USD value (no FX rate)"
+        return _no_usd_value(claim)
     return None
 
 

@@ -23,6 +23,7 @@ union over every version of it raw/ holds: articles seen once stay, and an offli
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import tomllib
 import urllib.robotparser
 from collections.abc import Callable
@@ -38,7 +39,12 @@ from pipelines.core.config import ConfigError, Settings
 from pipelines.core.http import Fetcher, FetchError, RateLimiter
 from pipelines.core.rawstore import RawDocument, RawStore, document_key
 from pipelines.core.tables import NEWS_ARTICLES
-from pipelines.news.article_html import NoArticleBody, extract_article, parse_datetime
+from pipelines.news.article_html import (
+    MAX_PAGE_BYTES,
+    NoArticleBody,
+    extract_article,
+    parse_datetime,
+)
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,11 @@ def expect_page(body: bytes, content_type: str | None) -> None:
     """Reject what cannot be an HTML page or a feed (empty bodies, PDFs, images)."""
     if not body.strip():
         raise ValueError("empty body")
+    if len(body) > MAX_PAGE_BYTES:
+        raise ValueError(
+            f"a page of {len(body):,} bytes is larger than any news article or feed "
+            f"({MAX_PAGE_BYTES:,} at most)"
+        )
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind and not (kind.endswith(("html", "xml")) or kind.startswith("text/")):
         raise ValueError(f"expected an HTML page or a feed, got Content-Type {content_type}")
@@ -192,6 +203,24 @@ class CrawlReport:
     requests_sent: int = 0
     bytes_downloaded: int = 0
     documents: list[str] = field(default_factory=list)  # raw/ keys touched
+
+
+NEWS_STATUS_HINTS = {
+    401: "the site wants a log-in: leave it out of CAPEX_NEWS_SOURCES / CAPEX_NEWS_CONFIG",
+    403: "the site refuses our crawler (CAPEX_NEWS_USER_AGENT); leave it out or ask for access",
+    404: "the page is gone or moved; check CAPEX_NEWS_SOURCES / CAPEX_NEWS_CONFIG",
+    410: "the site removed the page for good",
+}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:  # a port out of range: matches no source
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def host_source(url: str) -> str:
@@ -236,8 +265,34 @@ class NewsCrawler:
                 max_retry_seconds=self.settings.http_max_retry_seconds,
                 user_agent_help="set CAPEX_NEWS_USER_AGENT",
                 log=self.log,
+                max_body_bytes=self.settings.max_body_bytes,
+                status_hints=NEWS_STATUS_HINTS,
+                url_guard=self.refused,
             )
         return self._fetchers[origin]
+
+    def refused(self, url: str) -> str | None:
+        """Why a link (from a feed, or a redirect) may not be fetched, or None when it may.
+
+        Only http(s) is followed, and a link to a loopback, private or link-local address is
+        followed only to the origin of a configured source: a hostile feed must not make the
+        crawler read file:// or probe other services on this machine or network.
+        """
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in {"http", "https"}:
+            return f"{parts.scheme or 'a relative'}:// links are not followed (http(s) only)"
+        host = (parts.hostname or "").lower()
+        if _origin(url) in {_origin(source) for source in self.config.sources}:
+            return None
+        if host == "localhost" or host.endswith(".localhost"):
+            return "links to localhost are followed only to a configured source"
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return None  # a host name: public as far as we can tell without resolving it
+        if not address.is_global:
+            return f"{host} is not a public address and not a configured source's origin"
+        return None
 
     def allowed(self, url: str) -> bool:
         """Whether the host's robots.txt lets our User-Agent fetch ``url``."""
@@ -313,6 +368,10 @@ class NewsCrawler:
         host = urlsplit(item.url).hostname or ""
         document = None
         if fetch:
+            why = self.refused(item.url)
+            if why:
+                self.report.skipped.append((item.url, f"refused: {why}"))
+                return
             if not self.allowed(item.url):
                 self.report.skipped.append((item.url, "disallowed by robots.txt"))
                 return

@@ -13,6 +13,7 @@ import contextlib
 import dagster as dg
 
 from pipelines.core import tables
+from pipelines.core.http import document_errors
 from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
 from pipelines.sec.client import SecClient, company_documents, stored_archives
@@ -194,15 +195,14 @@ def staging_filings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefin
     def staging_filings(context: dg.AssetExecutionContext, capex: CapexResource):
         documents = _read_back(context, capex)
         target = documents.company
+        with document_errors(documents.submissions.document.url, "submissions document"):
+            company_frame = company_row(documents.submissions.parsed, target.ticker, target.cik)
         with capex.warehouse.connect() as con:
             filings = capex.warehouse.replace_rows(
                 tables.FILINGS, documents.filings, {"ticker": target.ticker}, con
             )
             capex.warehouse.replace_rows(
-                tables.COMPANIES,
-                company_row(documents.submissions.parsed, target.ticker, target.cik),
-                {"ticker": target.ticker},
-                con,
+                tables.COMPANIES, company_frame, {"ticker": target.ticker}, con
             )
         yield dg.MaterializeResult(asset_key=FILINGS, metadata={"rows": filings})
         yield dg.MaterializeResult(asset_key=COMPANIES, metadata={"rows": 1})

@@ -23,7 +23,7 @@ from datetime import date
 import polars as pl
 
 from pipelines.core.config import ConfigError, Settings
-from pipelines.core.http import Fetched, Fetcher, expect_json
+from pipelines.core.http import Fetched, Fetcher, document_errors, expect_json
 from pipelines.core.rawstore import RawStore
 from pipelines.core.universe import Company, parse_company_tickers
 from pipelines.sec.bulk import (
@@ -48,6 +48,13 @@ USER_AGENT_HELP = (
 # Linkbases and summaries that sit beside the instance in a filing folder.
 _NOT_INSTANCES = ("_cal.xml", "_def.xml", "_lab.xml", "_pre.xml", "FilingSummary.xml")
 _RENDERED = re.compile(r"^R\d+\.xml$")
+
+
+SEC_STATUS_HINTS = {
+    403: "SEC refuses a User-Agent that does not name you and an e-mail address "
+    "(SEC_USER_AGENT), and clients above 10 requests a second (CAPEX_SEC_RATE)",
+    404: "is the CIK or ticker right?",
+}
 
 
 def check_user_agent(user_agent: str | None) -> str:
@@ -107,6 +114,8 @@ class SecClient:
             user_agent_help=USER_AGENT_HELP,
             rate_key="sec",
             log=log,
+            max_body_bytes=settings.max_body_bytes,
+            status_hints=SEC_STATUS_HINTS,
         )
         self.data = Fetcher("sec-data", settings.sec_data_url, store, **common)
         self.www = Fetcher("sec-www", settings.sec_www_url, store, **common)
@@ -212,10 +221,13 @@ def company_documents(
     bulk_submissions = archives.submissions_of(company.cik) if archives else None
     submissions = bulk_submissions or client.submissions(company.cik)
     page = archives.submissions_page if bulk_submissions else client.submissions_page
-    pages = [page(name) for name in overflow_pages_needed(submissions.parsed, since)]
-    filings = filings_frame(
-        submissions.parsed, [p.parsed for p in pages], company.ticker, company.cik
-    )
+    with document_errors(submissions.document.url, "submissions document"):
+        names = overflow_pages_needed(submissions.parsed, since)
+    pages = [page(name) for name in names]
+    with document_errors(submissions.document.url, "submissions (or overflow page)"):
+        filings = filings_frame(
+            submissions.parsed, [p.parsed for p in pages], company.ticker, company.cik
+        )
     companyfacts = (
         archives.companyfacts_of(company.cik) if archives else None
     ) or client.companyfacts(company.cik)
@@ -223,10 +235,8 @@ def company_documents(
     documents = []
     for number, filing in enumerate(periodic.iter_rows(named=True), start=1):
         index = client.filing_index(company.cik, filing["accession"])
-        try:
+        with document_errors(index.document.url, "filing index"):
             name = xbrl_document_name(index.parsed, filing["primary_document"])
-        except ValueError as exc:
-            raise ValueError(f"{index.document.url}: {exc}") from exc
         fetched = client.filing_document(company.cik, filing["accession"], name)
         documents.append(
             FilingDocument(filing["accession"], filing["form"], filing["filed"], index, fetched)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.core.http import document_errors
 from pipelines.sec.client import CompanyDocuments
 from pipelines.sec.companyfacts import normalize_companyfacts
 from pipelines.sec.facts import filing_facts, merge_facts
@@ -17,21 +18,23 @@ def company_facts(documents: CompanyDocuments) -> pl.DataFrame:
     company lands then.
     """
     company = documents.company
-    from_companyfacts = normalize_companyfacts(
-        documents.companyfacts.parsed, company.ticker, company.cik
-    )
+    with document_errors(documents.companyfacts.document.url, "companyfacts document"):
+        from_companyfacts = normalize_companyfacts(
+            documents.companyfacts.parsed, company.ticker, company.cik
+        )
     from_filings = []
     for filing in documents.filing_documents:
         doc = filing.fetched.document
-        parsed = parse_xbrl(doc.read(), url=doc.url)
-        from_filings.append(
-            filing_facts(
-                parsed,
-                ticker=company.ticker,
-                cik=company.cik,
-                accession=filing.accession,
-                form=filing.form,
-                filed=filing.filed,
+        with document_errors(doc.url, "XBRL document"):
+            parsed = parse_xbrl(doc.read(), url=doc.url)
+            from_filings.append(
+                filing_facts(
+                    parsed,
+                    ticker=company.ticker,
+                    cik=company.cik,
+                    accession=filing.accession,
+                    form=filing.form,
+                    filed=filing.filed,
+                )
             )
-        )
     return merge_facts(from_companyfacts, from_filings)

@@ -170,7 +170,8 @@ def parse_xbrl(body: bytes, *, url: str = "") -> XbrlDocument:
     """
     if not body or body.isspace():
         raise XbrlParseError(url, "empty body; expected an XBRL instance or inline XBRL document")
-    parser = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, huge_tree=True)
+    # huge_tree stays off: it would lift libxml2's limits on entity expansion and depth.
+    parser = etree.XMLParser(recover=False, resolve_entities=False, no_network=True)
     try:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
@@ -387,7 +388,7 @@ def _parse_inline_html(body: bytes, url: str, xml_error: Exception) -> XbrlDocum
             "inline XBRL document is cut short (no closing </ix:header> or </html>; "
             f"XML parser: {xml_error}); fetch it again",
         )
-    root = etree.fromstring(body, etree.HTMLParser(huge_tree=True, no_network=True))
+    root = etree.fromstring(body, etree.HTMLParser(no_network=True))
     if root is None:
         raise XbrlParseError(url, "not an XBRL document (the HTML parser found no elements)")
     return _parse_inline(root, _html_names(root), url, "html")

@@ -125,7 +125,7 @@ def test_without_robots_txt_everything_is_allowed_and_failures_are_reported(
     report = crawler.crawl()
     assert [p.url for p in report.pages] == [httpserver.url_for("/a")]
     assert [(url.rsplit("/", 1)[1], why) for url, why in report.failed] == [
-        ("gone", "HTTP 410"),
+        ("gone", "HTTP 410 (the site removed the page for good)"),
         ("report.pdf", "expected an HTML page or a feed, got Content-Type application/pdf"),
     ]
     assert report.pages[0].document.key == "news-localhost/a"
