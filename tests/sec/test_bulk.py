@@ -135,4 +135,5 @@ def test_download_streams_to_raw_and_a_304_downloads_nothing(httpserver, tmp_pat
     assert not second.downloaded and second.document == first.document
     assert fetcher.bytes_downloaded == len(body)
     folder = first.document.path.parent
-    assert sorted(p.suffix for p in folder.iterdir()) == [".body", ".json"]  # no temp file left
+    # one version (body and sidecar) and the folder's writer lock; no temporary file left
+    assert sorted(p.suffix or p.name for p in folder.iterdir()) == [".body", ".json", ".lock"]
