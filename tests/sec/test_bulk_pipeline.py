@@ -58,7 +58,13 @@ def universe_run(fake_sec, shared_fixtures, tmp_path_factory):
     env = capex_environment(fake_sec, workdir)
     already = len(fake_sec.statuses)
     first = run_capex(env, "run", "--universe", "all")
-    assert first.returncode == 0, first.stdout + first.stderr
+    # Exit 3, not 0: every step ran, but the no-ticker filer's real April 2022 facts (Meta's)
+    # fail the ERROR check quarters_sum_to_year for depreciation_amortization, and that check
+    # alone (issue 12's exit-code rule).
+    assert first.returncode == 3, first.stdout + first.stderr
+    errors = [line for line in first.stdout.splitlines() if "did not pass (ERROR" in line]
+    assert len(errors) == 1 and "quarters_sum_to_year" in errors[0], first.stdout
+    assert f"CIK{NO_TICKER_CIK:010d} | depreciation_amortization" in first.stdout
     return workdir, env, first, fake_sec.statuses[already:]
 
 
@@ -129,7 +135,7 @@ def test_a_refresh_with_nothing_changed_downloads_no_body(universe_run, fake_sec
     before = _table_rows(warehouse)
     already = len(fake_sec.statuses)
     again = run_capex(env, "run", "--universe", "all")
-    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.returncode == 3, again.stdout + again.stderr  # the same ERROR check
     statuses = fake_sec.statuses[already:]
     assert (COMPANYFACTS_ZIP, 304) in statuses and (SUBMISSIONS_ZIP, 304) in statuses
     assert [s for s in statuses if s[1] != 304] == []
@@ -150,7 +156,7 @@ def test_offline_rebuild_gives_the_same_rows(universe_run, fake_sec):
     )
     already = len(fake_sec.hits)
     result = run_capex(offline, "run", "--universe", "all")
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 3, result.stdout + result.stderr  # the same ERROR check
     assert len(fake_sec.hits) == already, "offline mode must not touch the network"
     rebuilt = _table_rows(workdir / "offline" / "capex.duckdb")
     assert rebuilt == _table_rows(workdir / "warehouse" / "capex.duckdb")
