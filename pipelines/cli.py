@@ -67,8 +67,8 @@ LEFT JOIN (SELECT cik, count(*) AS facts,
                   count(*) FILTER (WHERE source = 'filing') AS filing_facts,
                   count(DISTINCT accession) FILTER (WHERE source = 'filing') AS filings
            FROM staging.facts GROUP BY cik) AS f USING (cik)
-LEFT JOIN (SELECT ticker AS name, max(period_end) AS latest_quarter FROM marts.metric_quarterly
-           GROUP BY ticker) AS q USING (name)
+LEFT JOIN (SELECT ticker, max(period_end) AS latest_quarter FROM marts.metric_quarterly
+           GROUP BY ticker) AS q ON q.ticker = c.ticker
 WHERE ? OR list_contains(?, c.cik)
 ORDER BY name
 """
