@@ -31,7 +31,7 @@ from tenacity import (
     stop_after_delay,
 )
 
-from pipelines.core.config import DEFAULT_MAX_BODY_BYTES
+from pipelines.core.config import DEFAULT_MAX_BODY_BYTES, Settings
 from pipelines.core.rawstore import MissingRawDocument, RawDocument, RawStore, document_key
 
 
@@ -267,6 +267,22 @@ class Fetcher:
         self.log = log or (lambda _message: None)
         self.bytes_downloaded = 0
         self.requests_sent = 0
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, source: str, base_url: str, store: RawStore, **options: Any
+    ) -> Fetcher:
+        """A fetcher whose offline mode, timeout, retry budget and body limit are the
+        settings' (CAPEX_OFFLINE, CAPEX_HTTP_*, CAPEX_MAX_BODY_BYTES); ``options`` give the
+        source's own (user agent, rate, hints...) and may override those."""
+        common = dict(
+            offline=settings.offline,
+            timeout=settings.http_timeout,
+            max_attempts=settings.http_max_attempts,
+            max_retry_seconds=settings.http_max_retry_seconds,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        return cls(source, base_url, store, **{**common, **options})
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` (already-absolute URLs pass through)."""

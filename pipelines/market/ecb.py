@@ -89,19 +89,15 @@ def fetch_ecb_rates(
     settings: Settings, store: RawStore, log: Callable[[str], None] | None = None
 ) -> tuple[Fetched, Fetcher]:
     """Fetch (or, offline, read from raw/) the ECB history file; parsed is the rates frame."""
-    fetcher = Fetcher(
+    fetcher = Fetcher.from_settings(
+        settings,
         "ecb",
         settings.fx_url,
         store,
         user_agent=settings.news_user_agent,
         requests_per_second=1.0,
-        offline=settings.offline,
-        timeout=settings.http_timeout,
-        max_attempts=settings.http_max_attempts,
-        max_retry_seconds=settings.http_max_retry_seconds,
         user_agent_help="set CAPEX_NEWS_USER_AGENT",
         log=log,
-        max_body_bytes=settings.max_body_bytes,
         status_hints={
             404: f"no {FX_FILE} there: CAPEX_FX_URL must name the ECB folder holding it "
             f"(default {DEFAULT_FX_URL})"

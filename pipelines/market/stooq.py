@@ -102,19 +102,15 @@ def prices_fetcher(
 ) -> Fetcher:
     """The :class:`Fetcher` for Stooq, configured from ``settings`` (CAPEX_PRICES_RATE: Stooq
     publishes no limit; the default of one request a second is polite)."""
-    return Fetcher(
+    return Fetcher.from_settings(
+        settings,
         SOURCE,
         settings.prices_url,
         store,
         user_agent=USER_AGENT,
         requests_per_second=settings.prices_requests_per_second,
-        offline=settings.offline,
-        timeout=settings.http_timeout,
-        max_attempts=settings.http_max_attempts,
-        max_retry_seconds=settings.http_max_retry_seconds,
         log=log,
         secret_params={"apikey": settings.stooq_apikey} if settings.stooq_apikey else None,
-        max_body_bytes=settings.max_body_bytes,
         status_hints={
             401: "Stooq wants an API key: check CAPEX_STOOQ_APIKEY",
             403: "Stooq refuses the download (a wrong CAPEX_STOOQ_APIKEY, or too many "

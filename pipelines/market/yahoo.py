@@ -63,18 +63,14 @@ def first_day(settings: Settings) -> date:
 
 def yahoo_fetcher(settings: Settings, store: RawStore, log: Callable[[str], None]) -> Fetcher:
     """The :class:`Fetcher` for Yahoo's chart API, from ``settings``."""
-    return Fetcher(
+    return Fetcher.from_settings(
+        settings,
         SOURCE,
         settings.yahoo_url,
         store,
         user_agent=USER_AGENT,
         requests_per_second=settings.prices_requests_per_second,
-        offline=settings.offline,
-        timeout=settings.http_timeout,
-        max_attempts=settings.http_max_attempts,
-        max_retry_seconds=settings.http_max_retry_seconds,
         log=log,
-        max_body_bytes=settings.max_body_bytes,
         status_hints={
             403: "Yahoo refuses the request (too many, or from this network); "
             "CAPEX_PRICE_SOURCES can put another provider first",

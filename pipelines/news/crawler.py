@@ -251,7 +251,8 @@ class NewsCrawler:
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._fetchers:
             host = (parts.hostname or "").lower()
-            self._fetchers[origin] = Fetcher(
+            self._fetchers[origin] = Fetcher.from_settings(
+                self.settings,
                 host_source(url),
                 origin,
                 self.store,
@@ -259,13 +260,8 @@ class NewsCrawler:
                 requests_per_second=self.config.host_rates.get(
                     host, self.settings.news_requests_per_second
                 ),
-                offline=self.settings.offline,
-                timeout=self.settings.http_timeout,
-                max_attempts=self.settings.http_max_attempts,
-                max_retry_seconds=self.settings.http_max_retry_seconds,
                 user_agent_help="set CAPEX_NEWS_USER_AGENT",
                 log=self.log,
-                max_body_bytes=self.settings.max_body_bytes,
                 status_hints=NEWS_STATUS_HINTS,
                 url_guard=self.refused,
             )

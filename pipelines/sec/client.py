@@ -108,17 +108,15 @@ class SecClient:
             user_agent=user_agent,
             requests_per_second=settings.sec_requests_per_second,
             offline=offline,
-            timeout=settings.http_timeout,
-            max_attempts=settings.http_max_attempts,
-            max_retry_seconds=settings.http_max_retry_seconds,
             user_agent_help=USER_AGENT_HELP,
             rate_key="sec",
             log=log,
-            max_body_bytes=settings.max_body_bytes,
             status_hints=SEC_STATUS_HINTS,
         )
-        self.data = Fetcher("sec-data", settings.sec_data_url, store, **common)
-        self.www = Fetcher("sec-www", settings.sec_www_url, store, **common)
+        self.data = Fetcher.from_settings(
+            settings, "sec-data", settings.sec_data_url, store, **common
+        )
+        self.www = Fetcher.from_settings(settings, "sec-www", settings.sec_www_url, store, **common)
 
     @property
     def requests_sent(self) -> int:
