@@ -189,11 +189,16 @@ def _read_limited(response: requests.Response, limit: int) -> bytes:
     return body
 
 
-def expect_json(body: bytes, content_type: str | None) -> Any:
-    """Parse ``body`` as JSON, naming an HTML error page or a truncated body for what it is."""
+def reject_html(body: bytes, content_type: str | None) -> None:
+    """Raise ValueError when a body expected to be JSON is an HTML (error) page."""
     head = body[:200].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")) or "html" in (content_type or ""):
         raise ValueError(f"expected JSON but got an HTML page (Content-Type {content_type})")
+
+
+def expect_json(body: bytes, content_type: str | None) -> Any:
+    """Parse ``body`` as JSON, naming an HTML error page or a truncated body for what it is."""
+    reject_html(body, content_type)
     try:
         return json.loads(body)
     except json.JSONDecodeError as exc:

@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.core.http import Fetched
-from pipelines.sec.companyfacts import normalize_companyfacts
+from pipelines.sec.companyfacts import CompanyFacts, normalize_companyfacts, parse_companyfacts
 from pipelines.sec.submissions import company_row, filings_frame, overflow_pages_needed
 
 COMPANYFACTS_ARCHIVE = "/Archives/edgar/daily-index/xbrl/companyfacts.zip"
@@ -127,8 +127,8 @@ class MemberError(ValueError):
     """One member of an archive is unusable; the message names it."""
 
 
-def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, required_key: str) -> dict:
-    """A member parsed as a JSON object holding ``required_key``, else :class:`MemberError`.
+def member_body(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, else :class:`MemberError` when it is empty.
 
     A CRC mismatch (a corrupt archive, not a bad member) raises :class:`ArchiveError`.
     """
@@ -141,24 +141,39 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, required_key: s
         ) from exc
     if not body.strip():
         raise MemberError(f"{info.filename}: empty member")
+    return body
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, required_key: str) -> dict:
+    """A member parsed as a JSON object holding ``required_key``, else :class:`MemberError`."""
+    body = member_body(archive, info)
     try:
         document = json.loads(body)
     except ValueError as exc:
-        raise MemberError(f"{info.filename}: not valid JSON ({exc})") from exc
+        raise MemberError(f"{info.filename}: malformed JSON ({exc})") from exc
     if not isinstance(document, dict) or not isinstance(document.get(required_key), dict):
         raise MemberError(f"{info.filename}: not a JSON object with a {required_key!r} object")
     return document
+
+
+def read_companyfacts(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> CompanyFacts:
+    """A companyfacts member decoded down to its fact lists, else :class:`MemberError`."""
+    body = member_body(archive, info)
+    try:
+        return parse_companyfacts(body)
+    except ValueError as exc:
+        raise MemberError(f"{info.filename}: {exc}") from exc
 
 
 def member_facts(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, cik: int, ticker: str | None
 ) -> pl.DataFrame:
     """staging.facts rows of one companyfacts member (source 'companyfacts')."""
-    document = read_member(archive, info, "facts")
+    document = read_companyfacts(archive, info)
     try:
         return normalize_companyfacts(document, ticker, cik)
-    except (AttributeError, TypeError, KeyError, ValueError, pl.exceptions.PolarsError) as exc:
-        raise MemberError(f"{info.filename}: facts of an unexpected shape ({exc})") from exc
+    except (ValueError, pl.exceptions.PolarsError) as exc:
+        raise MemberError(f"{info.filename}: {exc}") from exc
 
 
 @dataclass
@@ -392,7 +407,7 @@ class ArchiveDocuments:
         info = self._facts_members.get(cik)
         if info is None:
             return None
-        document = read_member(self._facts, info, "facts")
+        document = read_companyfacts(self._facts, info)
         return Fetched(self.companyfacts_archive.document, document, False)
 
     def tickers(self) -> dict[int, str | None]:

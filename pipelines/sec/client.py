@@ -23,7 +23,7 @@ from datetime import date
 import polars as pl
 
 from pipelines.core.config import ConfigError, Settings
-from pipelines.core.http import Fetched, Fetcher, document_errors, expect_json
+from pipelines.core.http import Fetched, Fetcher, document_errors, expect_json, reject_html
 from pipelines.core.rawstore import RawStore
 from pipelines.core.universe import Company, parse_company_tickers
 from pipelines.sec.bulk import (
@@ -32,6 +32,7 @@ from pipelines.sec.bulk import (
     ArchiveDocuments,
     archive_summary,
 )
+from pipelines.sec.companyfacts import CompanyFacts, parse_companyfacts
 from pipelines.sec.submissions import (
     filings_frame,
     overflow_pages_needed,
@@ -79,6 +80,12 @@ def expect_json_keys(*keys: str):
         return parsed
 
     return validate
+
+
+def expect_companyfacts(body: bytes, content_type: str | None) -> CompanyFacts:
+    """A validator: a companyfacts document, decoded down to its fact lists."""
+    reject_html(body, content_type)
+    return parse_companyfacts(body)
 
 
 def expect_xbrl(body: bytes, content_type: str | None) -> None:
@@ -138,9 +145,7 @@ class SecClient:
         return self.data.get(f"/submissions/{name}", expect_json_keys("accessionNumber"))
 
     def companyfacts(self, cik: int) -> Fetched:
-        return self.data.get(
-            f"/api/xbrl/companyfacts/CIK{cik:010d}.json", expect_json_keys("facts")
-        )
+        return self.data.get(f"/api/xbrl/companyfacts/CIK{cik:010d}.json", expect_companyfacts)
 
     def filing_index(self, cik: int, accession: str) -> Fetched:
         folder = accession.replace("-", "")

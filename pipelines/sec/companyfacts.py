@@ -1,19 +1,32 @@
-"""SEC companyfacts JSON → rows of staging.facts (polars)."""
+"""SEC companyfacts JSON → rows of staging.facts (polars).
+
+A companyfacts document is a few MB of nested objects: taxonomy → concept → unit → a list of
+facts. Turning every fact into a Python dict (``json.loads``) is where most of the time and
+memory went, so the document is read in two passes that never build those objects:
+
+1. :func:`parse_companyfacts` decodes the nesting with msgspec down to each fact, which it
+   keeps as raw JSON (a view into the body, not a copy);
+2. :func:`normalize_companyfacts` hands all the facts to polars' newline-delimited JSON
+   reader at once, with the facts' schema, and gets columns back.
+
+Values are read as the JSON text SEC wrote and cast to the warehouse's decimal, so they stay
+exact whatever their size.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import msgspec
 import polars as pl
 
 from pipelines.sec.facts import FACT_SCHEMA, finish_facts
 
-# A JSON number below 2**53 is exact as a float64, whose shortest text is the number's own;
-# SEC values are far below it (a larger one takes the slow, exact path).
-_EXACT_FLOAT_LIMIT = 2**53
-
+# One fact of a unit's list, as SEC writes it (``val`` as its JSON text: exact).
 _FACT_FIELDS = {
     "start": pl.String,
     "end": pl.String,
-    "val": pl.Float64,
+    "val": pl.String,
     "accn": pl.String,
     "fy": pl.Int32,
     "fp": pl.String,
@@ -21,47 +34,122 @@ _FACT_FIELDS = {
     "filed": pl.String,
     "frame": pl.String,
 }
+_RENAMED = {
+    "start": "period_start",
+    "end": "period_end",
+    "val": "value",
+    "accn": "accession",
+    "fy": "fiscal_year",
+    "fp": "fiscal_period",
+}
 
 
-def normalize_companyfacts(document: dict, ticker: str | None, cik: int) -> pl.DataFrame:
+class _Concept(msgspec.Struct):
+    units: dict[str, list[msgspec.Raw]] = {}
+
+
+class _Document(msgspec.Struct):
+    facts: dict[str, dict[str, _Concept]]
+
+
+_DECODER = msgspec.json.Decoder(_Document)
+
+
+@dataclass(frozen=True)
+class CompanyFacts:
+    """A companyfacts document decoded down to its facts.
+
+    ``groups`` holds (taxonomy, concept, unit, number of facts) in document order, and
+    ``facts`` every fact of every group, in the same order, each still the raw JSON object
+    SEC wrote (a view into the body).
+    """
+
+    groups: list[tuple[str, str, str, int]]
+    facts: list[msgspec.Raw]
+
+
+def parse_companyfacts(body: bytes | memoryview) -> CompanyFacts:
+    """Decode a companyfacts document (SEC's JSON, as received).
+
+    Raises ValueError naming what is wrong: not JSON, or not the companyfacts shape (no
+    ``facts`` object, a concept without a ``units`` object, ...).
+    """
+    try:
+        document = _DECODER.decode(body)
+    except msgspec.ValidationError as exc:
+        where = _misshapen_entry(body)
+        raise ValueError(
+            f"not a companyfacts document ({exc}{f'; at {where}' if where else ''})"
+        ) from exc
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"malformed JSON ({exc}; {len(body)} bytes)") from exc
+    groups, facts = [], []
+    for taxonomy, by_concept in document.facts.items():
+        for concept, body_of_concept in by_concept.items():
+            for unit, unit_facts in body_of_concept.units.items():
+                groups.append((taxonomy, concept, unit, len(unit_facts)))
+                facts.extend(unit_facts)
+    return CompanyFacts(groups, facts)
+
+
+def _misshapen_entry(body: bytes | memoryview) -> str | None:
+    """The first taxonomy, concept, units or unit entry of the wrong type, by name.
+
+    msgspec's message elides mapping keys (``$.facts[...][...].units``); an error path can
+    afford a second, generic decode to name the concept.
+    """
+    document = msgspec.json.decode(body)
+    facts = document.get("facts") if isinstance(document, dict) else None
+    if not isinstance(facts, dict):
+        return None
+    for taxonomy, by_concept in facts.items():
+        if not isinstance(by_concept, dict):
+            return f"facts.{taxonomy}"
+        for concept, entry in by_concept.items():
+            if not isinstance(entry, dict):
+                return f"facts.{taxonomy}.{concept}"
+            units = entry.get("units", {})
+            if not isinstance(units, dict):
+                return f"facts.{taxonomy}.{concept}.units"
+            for unit, facts_of_unit in units.items():
+                if not isinstance(facts_of_unit, list):
+                    return f"facts.{taxonomy}.{concept}.units.{unit}"
+    return None
+
+
+def normalize_companyfacts(
+    document: CompanyFacts | bytes, ticker: str | None, cik: int
+) -> pl.DataFrame:
     """Flatten a companyfacts document into staging.facts rows (source 'companyfacts').
 
     companyfacts carries no dimensions, decimals or scale: values are already in units.
-    Every vintage is kept (one row per fact and accession). Values are exact.
+    Every vintage is kept (one row per fact and accession). Values are exact. Raises
+    ValueError when a fact list is not of the documented shape.
     """
-    facts: list[dict] = []
-    groups: list[tuple[str, str, str, int]] = []
-    for taxonomy, by_concept in (document.get("facts") or {}).items():
-        for concept, body in by_concept.items():
-            for unit, unit_facts in (body.get("units") or {}).items():
-                facts.extend(unit_facts)
-                groups.append((taxonomy, concept, unit, len(unit_facts)))
+    parsed = parse_companyfacts(document) if isinstance(document, bytes | memoryview) else document
     names = pl.DataFrame(
-        groups,
+        parsed.groups,
         schema={"taxonomy": pl.String, "concept": pl.String, "unit": pl.String, "n": pl.Int64},
         orient="row",
-    ).select(pl.col("taxonomy", "concept", "unit").repeat_by("n").explode(empty_as_null=True))
-    rows = pl.from_dicts(facts, schema=_FACT_FIELDS) if facts else pl.DataFrame(schema=_FACT_FIELDS)
-    if rows.height and rows["val"].abs().max() >= _EXACT_FLOAT_LIMIT:
-        value = pl.Series("val", [repr(fact["val"]) for fact in facts], pl.String)
+    ).select(pl.col("taxonomy", "concept", "unit").repeat_by("n").explode(empty_as_null=False))
+    if parsed.facts:
+        # the facts as newline-delimited JSON: polars' reader takes them in one parallel pass
+        try:
+            rows = pl.read_ndjson(b"\n".join(parsed.facts), schema=_FACT_FIELDS)
+        except pl.exceptions.PolarsError as exc:
+            raise ValueError(f"facts of an unexpected shape ({exc})") from exc
     else:
-        value = rows["val"].cast(pl.String)
-    frame = names.hstack(rows.with_columns(value)).rename(
-        {
-            "start": "period_start",
-            "end": "period_end",
-            "val": "value",
-            "accn": "accession",
-            "fy": "fiscal_year",
-            "fp": "fiscal_period",
-        }
-    )
-    frame = frame.with_columns(
-        pl.col("period_start", "period_end", "filed").str.to_date("%Y-%m-%d"),
-        pl.col("value").cast(FACT_SCHEMA["value"]),
-        pl.lit(None, pl.Int32).alias("decimals"),
-        pl.lit(None, FACT_SCHEMA["dimensions"]).alias("dimensions"),
-        pl.lit("").alias("dimensions_key"),
-        pl.lit("companyfacts").alias("source"),
+        rows = pl.DataFrame(schema=_FACT_FIELDS)
+    frame = (
+        names.hstack(rows)
+        .rename(_RENAMED)
+        .with_columns(
+            pl.col("period_start", "period_end", "filed").str.to_date("%Y-%m-%d"),
+            pl.col("value").cast(FACT_SCHEMA["value"]),
+            pl.lit(None, pl.Int32).alias("decimals"),
+            pl.lit(None, FACT_SCHEMA["dimensions"]).alias("dimensions"),
+            pl.lit("").alias("dimensions_key"),
+            pl.lit("companyfacts").alias("source"),
+        )
     )
     return finish_facts(frame, ticker, cik)

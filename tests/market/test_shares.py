@@ -9,7 +9,6 @@ page), Apple's 7:1 (June 2014) and 4:1 (August 2020) splits, NVIDIA's 4:1 (July 
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -274,14 +273,12 @@ def real_facts_warehouse(shared_fixtures: Path, tmp_path_factory) -> Path:
     warehouse = Warehouse(folder / ".build" / "capex.duckdb", folder / "capex.duckdb")
     frames = {}
     for ticker, cik in (("NVDA", 1045810), ("AAPL", 320193)):
-        document = json.loads(
-            (shared_fixtures / f"sec/companyfacts/CIK{cik:010d}.json").read_text()
-        )
+        document = (shared_fixtures / f"sec/companyfacts/CIK{cik:010d}.json").read_bytes()
         frames[ticker] = merge_facts(normalize_companyfacts(document, ticker, cik), [])
     body = (shared_fixtures / "sec/filings/GOOGL/10-K_2024-12-31/goog-20241231.htm").read_bytes()
     parsed = parse_xbrl(body, url="goog-20241231.htm")
     frames["GOOGL"] = merge_facts(
-        normalize_companyfacts({"facts": {}}, "GOOGL", 1652044),
+        normalize_companyfacts(b'{"facts": {}}', "GOOGL", 1652044),
         [
             filing_facts(
                 parsed,

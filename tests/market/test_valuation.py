@@ -13,7 +13,6 @@ Two kinds of tests:
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -61,9 +60,7 @@ def load_staging_shares(warehouse: Warehouse, con) -> None:
 def write_real_facts(warehouse: Warehouse, con, shared_fixtures: Path) -> None:
     """staging.facts of NVDA and AAPL (companyfacts) and GOOGL (companyfacts + FY2024 10-K)."""
     for ticker, cik in (("NVDA", 1045810), ("AAPL", 320193), ("GOOGL", 1652044)):
-        document = json.loads(
-            (shared_fixtures / f"sec/companyfacts/CIK{cik:010d}.json").read_text()
-        )
+        document = (shared_fixtures / f"sec/companyfacts/CIK{cik:010d}.json").read_bytes()
         filings = []
         if ticker == "GOOGL":
             path = shared_fixtures / "sec/filings/GOOGL/10-K_2024-12-31/goog-20241231.htm"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ def real(shared_fixtures: Path, tmp_path_factory) -> Warehouse:
         from_companyfacts = []
         if cik:
             path = shared_fixtures / "sec" / "companyfacts" / f"CIK{cik:010d}.json"
-            from_companyfacts = [normalize_companyfacts(json.loads(path.read_text()), ticker, cik)]
+            from_companyfacts = [normalize_companyfacts(path.read_bytes(), ticker, cik)]
         from_filings = [
             f.facts(shared_fixtures / "sec") for f in RECORDED_FILINGS if f.ticker == ticker
         ]

@@ -7,7 +7,6 @@ Facts are checked against NVIDIA's published figures (FY2025 10-K: revenue $130,
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -56,9 +55,15 @@ def test_bad_members_are_skipped_and_named(tmp_path, nvda_body):
     batch = normalize_members(path, [(1, None), (2, None), (3, None), (4, None), (NVDA, "NVDA")])
     assert batch.landed == [NVDA]
     assert batch.skipped["CIK0000000001.json"] == "CIK0000000001.json: empty member"
-    assert batch.skipped["CIK0000000002.json"].startswith("CIK0000000002.json: not valid JSON")
-    assert "not a JSON object with a 'facts' object" in batch.skipped["CIK0000000003.json"]
-    assert "facts of an unexpected shape" in batch.skipped["CIK0000000004.json"]
+    assert batch.skipped["CIK0000000002.json"].startswith("CIK0000000002.json: malformed JSON")
+    assert batch.skipped["CIK0000000003.json"] == (
+        "CIK0000000003.json: not a companyfacts document (Expected `object`, got `array`)"
+    )
+    assert batch.skipped["CIK0000000004.json"] == (
+        "CIK0000000004.json: not a companyfacts document "
+        "(Expected `object`, got `int` - at `$.facts[...][...].units`; "
+        "at facts.us-gaap.Revenues.units)"
+    )
     revenue = batch.frame.filter(
         (pl.col("concept") == "Revenues")
         & (pl.col("period_end") == pl.date(2025, 1, 26))
@@ -70,7 +75,7 @@ def test_bad_members_are_skipped_and_named(tmp_path, nvda_body):
 def test_archive_rows_equal_the_per_company_document(tmp_path, nvda_body):
     path = _zip(tmp_path / "companyfacts.zip", {f"CIK{NVDA:010d}.json": nvda_body})
     batch = normalize_members(path, [(NVDA, "NVDA")])
-    assert batch.frame.equals(normalize_companyfacts(json.loads(nvda_body), "NVDA", NVDA))
+    assert batch.frame.equals(normalize_companyfacts(nvda_body, "NVDA", NVDA))
 
 
 def test_batches_in_worker_processes_equal_one_process(tmp_path, shared_fixtures):

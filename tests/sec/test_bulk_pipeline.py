@@ -108,7 +108,7 @@ def test_a_filer_without_ticker_keeps_its_cik(universe_run):
 
 def test_a_malformed_member_is_named_and_skipped(universe_run):
     workdir, _env, run, _statuses = universe_run
-    assert f"{MALFORMED}: not valid JSON" in run.stdout
+    assert f"{MALFORMED}: malformed JSON" in run.stdout
     warehouse = workdir / "warehouse" / "capex.duckdb"
     assert _rows(warehouse, "SELECT count(*) FROM staging.facts WHERE cik = 20") == [(0,)]
 

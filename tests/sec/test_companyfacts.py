@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 
 import polars as pl
+import pytest
 
-from pipelines.sec.companyfacts import normalize_companyfacts
+from pipelines.sec.companyfacts import normalize_companyfacts, parse_companyfacts
 from pipelines.sec.facts import FACT_SCHEMA
 
 
-def _document(*facts: dict, unit: str = "USD") -> dict:
-    return {"facts": {"us-gaap": {"Revenues": {"units": {unit: list(facts)}}}}}
+def _document(*facts: dict, unit: str = "USD") -> bytes:
+    return json.dumps({"facts": {"us-gaap": {"Revenues": {"units": {unit: list(facts)}}}}}).encode()
 
 
 def test_values_are_exact_for_floats_and_huge_integers():
@@ -86,7 +88,7 @@ def test_every_vintage_of_a_real_document_is_kept(shared_fixtures):
         for body in concepts.values()
         for facts in body["units"].values()
     )
-    frame = normalize_companyfacts(document, "AAPL", 320193)
+    frame = normalize_companyfacts(path.read_bytes(), "AAPL", 320193)
     assert frame.height == expected
     eight_k = frame.filter(
         (pl.col("concept") == "PaymentsToAcquireProductiveAssets")
@@ -99,4 +101,46 @@ def test_every_vintage_of_a_real_document_is_kept(shared_fixtures):
 
 
 def test_empty_document():
-    assert normalize_companyfacts({"facts": {}}, "X", 1).height == 0
+    assert normalize_companyfacts(b'{"facts": {}}', "X", 1).height == 0
+
+
+def test_values_keep_the_json_text_past_float_precision():
+    """Values are read as SEC's JSON text, not through a float: a 25-digit integer (past
+    both 2**53 and 2**64) lands exactly, and 1.5e9 is 1,500,000,000."""
+    frame = normalize_companyfacts(
+        b'{"facts": {"us-gaap": {"Revenues": {"units": {"USD": ['
+        b'{"end": "2024-06-30", "val": 1234567890123456789012345, "accn": "a"},'
+        b'{"end": "2024-06-30", "val": 1.5e9, "accn": "b"}]}}}}}',
+        "X",
+        1,
+    )
+    assert frame["value"].to_list() == [Decimal("1234567890123456789012345"), Decimal("1.5e9")]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"cik": 1, "facts": {"us-gaap": {', "malformed JSON"),
+        (b'{"cik": 1}', "not a companyfacts document (Object missing required field `facts`)"),
+        (
+            b'{"facts": {"us-gaap": {"Revenues": {"units": {"USD": 7}}}}}',
+            "not a companyfacts document (Expected `array`, got `int` - at "
+            "`$.facts[...][...].units[...]`; at facts.us-gaap.Revenues.units.USD)",
+        ),
+        (
+            b'{"facts": {"dei": {"Shares": {"units": {"shares": [{"end": "2024-06-30", '
+            b'"val": 1, "fy": "twenty"}]}}}}}',
+            "facts of an unexpected shape",
+        ),
+        (
+            b'{"facts": {"dei": {"Shares": {"units": {"shares": [1, 2]}}}}}',
+            "facts of an unexpected shape",
+        ),
+    ],
+)
+def test_a_document_of_the_wrong_shape_is_named(body, message):
+    """A body that is not JSON, or JSON that is not companyfacts, raises ValueError saying
+    which: the fetch step turns it into an error naming the URL, the bulk step skips the
+    member by name."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        normalize_companyfacts(parse_companyfacts(body), "X", 1)
