@@ -45,8 +45,13 @@ TICKERS = ["AAPL", "AMZN", "GOOGL", "META", "MSFT", "NVDA", "TSLA"]
 WATCHED = ["staging.facts", "staging.filings", "marts.metric_quarterly", "marts.capex_quarterly"]
 
 
-def land(tickers: list[str]) -> None:
-    """Worker: the company_refresh job for each ticker, in this process (settings from env)."""
+def land(tickers: list[str], start_line: str) -> None:
+    """Worker: the company_refresh job for each ticker, in this process (settings from env).
+
+    Once Dagster is imported and the job built, it says so (``start_line``.ready.<pid>) and
+    waits for ``start_line`` to exist: the workers start landing together, none of them
+    while another is still importing on the same cores.
+    """
     import dagster as dg
 
     from pipelines.definitions import build_code_location
@@ -54,6 +59,9 @@ def land(tickers: list[str]) -> None:
     location = build_code_location(load_settings())
     job = location.definitions.resolve_job_def(location.jobs.company.name)
     instance = dg.DagsterInstance.ephemeral()
+    Path(f"{start_line}.ready.{os.getpid()}").touch()
+    while not os.path.exists(start_line):
+        time.sleep(0.01)
     started = time.time()
     for ticker in tickers:
         result = job.execute_in_process(partition_key=ticker, instance=instance)
@@ -120,11 +128,19 @@ def _wait(processes: list[subprocess.Popen]) -> str:
 
 def _land_parallel(env: dict[str, str], workers: int) -> tuple[float, float, int]:
     """Landing the seven companies with ``workers`` processes: seconds overall, seconds from
-    the first company's start to the last one's end (without starting Python and Dagster),
-    and the commits replayed."""
+    the moment every worker is ready to the last one's end (without starting Python and
+    Dagster), and the commits replayed."""
     started = time.perf_counter()
-    shares = [TICKERS[i::workers] for i in range(workers)]
-    output = _wait([_worker(env, "land", ",".join(share)) for share in shares if share])
+    shares = [TICKERS[i::workers] for i in range(workers) if TICKERS[i::workers]]
+    with tempfile.TemporaryDirectory(prefix="bench-start-") as folder:
+        start_line = Path(folder) / "go"
+        processes = [_worker(env, "land", ",".join(share), str(start_line)) for share in shares]
+        while len(list(Path(folder).glob("go.ready.*"))) < len(processes):
+            if any(process.poll() not in (None, 0) for process in processes):
+                break  # a worker failed before it was ready: _wait names it
+            time.sleep(0.02)
+        start_line.touch()
+        output = _wait(processes)
     replays = sum(int(n) for n in re.findall(r"^replays (\d+)$", output, re.M))
     windows = [(float(a), float(b)) for a, b in re.findall(r"^window (\S+) (\S+)$", output, re.M)]
     landing = max(b for _, b in windows) - min(a for a, _ in windows)
@@ -190,7 +206,7 @@ def main() -> int:
     try:
         embedded, lake = _environments(work, base, postgres.create_database("bench"))
         print("filling raw/ with one online landing of the seven companies ...", flush=True)
-        _wait([_worker(embedded, "land", ",".join(TICKERS))])
+        _land_parallel(embedded, 1)
         embedded["CAPEX_OFFLINE"] = lake["CAPEX_OFFLINE"] = "1"
 
         overall, one, _ = _land_parallel(embedded, 1)
@@ -241,7 +257,7 @@ def main() -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "land":
-        land(sys.argv[2].split(","))
+        land(sys.argv[2].split(","), sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "models":
         models()
     elif len(sys.argv) > 1 and sys.argv[1] == "read":

@@ -151,35 +151,44 @@ class Warehouse:
     def replace_rows(
         self,
         table: Table,
-        frame: pl.DataFrame,
+        frame: pl.DataFrame | None,
         match: Mapping[str, Any],
         con: duckdb.DuckDBPyConnection | None = None,
         select: str = "SELECT * FROM {source}",
     ) -> int:
-        """Replace the rows of ``table`` matching ``match`` (e.g. ticker = NVDA) by ``frame``.
+        """Replace the rows of ``table`` matching ``match`` by ``frame``.
 
-        ``table``'s contract creates it when it does not exist; ``select`` may reshape the incoming
-        rows (``{source}`` names them). Runs in one transaction (the given connection's, or a
-        new one). Returns the number of rows written.
+        ``match`` maps a column to a value (``{"ticker": "NVDA"}``) or to a list of values
+        (``{"cik": [320193, 1045810]}``: the rows of those companies); an empty list matches
+        nothing. ``table``'s contract creates it when it does not exist; ``select`` may
+        reshape the incoming rows (``{source}`` names them). Runs in one transaction (the
+        given connection's, or a new one). Returns the number of rows written.
         """
         if con is None:
             with self.connect() as own:
                 return self.replace_rows(table, frame, match, own, select)
         table.create(con)
-        if match:
-            where = " AND ".join(f"{column} = ?" for column in match)
-            con.execute(f"DELETE FROM {table.name} WHERE {where}", list(match.values()))
-        else:
-            con.execute(f"DELETE FROM {table.name}")
-        if frame.height:
-            # newest Arrow layout (string views): handed to DuckDB without a copy
-            con.register("_incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-            try:
-                query = select.replace("{source}", "_incoming")
-                con.execute(f"INSERT INTO {table.name} BY NAME {query}")
-            finally:
-                con.unregister("_incoming")
+        where, parameters = _match_clause(match)
+        if where is not None:
+            con.execute(f"DELETE FROM {table.name} WHERE {where}", parameters)
+        if frame is None or not frame.height:
+            return 0
+        # newest Arrow layout (string views): handed to DuckDB without a copy
+        con.register("_incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+        try:
+            query = select.replace("{source}", "_incoming")
+            con.execute(f"INSERT INTO {table.name} BY NAME {query}")
+        finally:
+            con.unregister("_incoming")
         return frame.height
+
+    def delete_rows_not_in(
+        self, table: Table, column: str, keep: set, con: duckdb.DuckDBPyConnection
+    ) -> None:
+        """Delete the rows of ``table`` whose ``column`` is not one of ``keep``."""
+        con.execute(
+            f"DELETE FROM {table.name} WHERE NOT list_contains(?, {column})", [sorted(keep)]
+        )
 
     def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
         """Run a read query on what steps write and return a polars frame."""
@@ -415,6 +424,25 @@ def _create_schemas(con: duckdb.DuckDBPyConnection) -> None:
 
 def _is_conflict(exc: duckdb.Error) -> bool:
     return "conflict" in str(exc).lower()
+
+
+def _match_clause(match: Mapping[str, Any]) -> tuple[str | None, list]:
+    """The WHERE clause of :meth:`Warehouse.replace_rows` and its parameters (None: no row).
+
+    A list of values is also bounded by its smallest and largest, so DuckDB's zone maps skip
+    the row groups of other companies instead of testing every row against the list.
+    """
+    clauses, parameters = [], []
+    for column, value in match.items():
+        if isinstance(value, list | tuple | set):
+            if not value:
+                return None, []
+            clauses.append(f"{column} BETWEEN ? AND ? AND list_contains(?, {column})")
+            parameters += [min(value), max(value), sorted(value)]
+        else:
+            clauses.append(f"{column} = ?")
+            parameters.append(value)
+    return (" AND ".join(clauses) or "true"), parameters
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

@@ -19,14 +19,16 @@ import json
 import re
 import zipfile
 import zlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.core.http import Fetched
-from pipelines.sec.companyfacts import CompanyFacts, normalize_companyfacts, parse_companyfacts
+from pipelines.sec.companyfacts import CompanyFacts, normalize_many, parse_companyfacts
 from pipelines.sec.submissions import company_row, filings_frame, overflow_pages_needed
 
 COMPANYFACTS_ARCHIVE = "/Archives/edgar/daily-index/xbrl/companyfacts.zip"
@@ -40,6 +42,9 @@ MAX_TOTAL_BYTES = 200 << 30
 # DuckDB's memory while landing the universe: the whole archive goes in one transaction, and
 # DuckDB spills to disk past this instead of growing with the number of companies.
 DUCKDB_MEMORY_LIMIT = "1GB"
+# JSON per batch: large enough that DuckDB writes whole row groups, small enough that a few
+# batches in flight stay far below the memory target.
+BATCH_BYTES = 64 << 20
 # Members below this size are not held to the ratio (tiny JSON compresses oddly well).
 _RATIO_FLOOR_BYTES = 1 << 20
 
@@ -165,17 +170,6 @@ def read_companyfacts(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Compan
         raise MemberError(f"{info.filename}: {exc}") from exc
 
 
-def member_facts(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, cik: int, ticker: str | None
-) -> pl.DataFrame:
-    """staging.facts rows of one companyfacts member (source 'companyfacts')."""
-    document = read_companyfacts(archive, info)
-    try:
-        return normalize_companyfacts(document, ticker, cik)
-    except (ValueError, pl.exceptions.PolarsError) as exc:
-        raise MemberError(f"{info.filename}: {exc}") from exc
-
-
 @dataclass
 class SubmissionsArchive:
     """submissions.zip opened for reading: each company's document with its overflow pages."""
@@ -276,29 +270,30 @@ def normalize_members(
 
     A bad member is left out and reported in ``skipped`` (name → reason).
     """
-    frames, landed, skipped = [], [], {}
+    documents, names, skipped = [], [], {}
     with open_archive(Path(path), limits) as archive:
         by_cik = company_members(archive)
         for cik, ticker in members:
             info = by_cik[cik]
             try:
-                frames.append(member_facts(archive, info, cik, ticker))
-                landed.append(cik)
+                documents.append((read_companyfacts(archive, info), ticker, cik))
+                names.append(info.filename)
             except MemberError as exc:
                 skipped[info.filename] = str(exc)
-    frame = pl.concat(frames, how="vertical") if frames else None
-    return FactsBatch(frame, landed, skipped)
-
-
-def _normalize_to_file(
-    path: str, members: list[tuple[int, str | None]], out: str, limits: Limits
-) -> tuple[str | None, list[int], dict[str, str]]:
-    """Worker process: normalize members and leave the rows in an Arrow IPC file."""
-    batch = normalize_members(path, members, limits)
-    if batch.frame is None:
-        return None, batch.landed, batch.skipped
-    batch.frame.write_ipc(out, compression="uncompressed")
-    return out, batch.landed, batch.skipped
+    try:
+        frame = normalize_many(documents)
+    except ValueError:
+        # some member's facts are of the wrong shape: find it, and land the others
+        frames = []
+        for document, name in zip(list(documents), names, strict=True):
+            try:
+                frames.append(normalize_many([document]))
+            except ValueError as exc:
+                skipped[name] = f"{name}: {exc}"
+                documents.remove(document)
+        frame = pl.concat(frames, how="vertical") if frames else None
+    landed = [cik for _document, _ticker, cik in documents]
+    return FactsBatch(frame if landed else None, landed, skipped)
 
 
 def plan_batches(
@@ -324,51 +319,27 @@ def companyfacts_batches(
     tickers: dict[int, str | None],
     ciks: set[int] | None = None,
     *,
-    workers: int = 1,
-    batch_bytes: int = 64 << 20,
+    ahead: int = 1,
+    batch_bytes: int = BATCH_BYTES,
     limits: Limits = Limits(),
 ) -> Iterator[FactsBatch]:
     """Every companyfacts member of the archive at ``path`` as batches of staging.facts rows.
 
-    ``ciks`` limits the companies (None: all). With ``workers`` > 1 the batches are
-    normalized in that many processes (JSON parsing holds the GIL) and handed back as
-    memory-mapped Arrow files; peak memory stays about ``workers`` batches whatever the
-    size of the archive.
+    ``ciks`` limits the companies (None: all). While the caller lands one batch, ``ahead``
+    more are read and normalized in threads (inflating, polars and DuckDB release the GIL,
+    so reading and landing use both cores); memory stays about ``ahead`` + 2 batches
+    whatever the size of the archive.
     """
     with open_archive(path, limits) as archive:
         batches = plan_batches(archive, tickers, ciks, batch_bytes)
-    if workers <= 1 or len(batches) <= 1:
+    with ThreadPoolExecutor(max(1, ahead), thread_name_prefix="capex-bulk") as pool:
+        pending: deque[Future[FactsBatch]] = deque()
         for members in batches:
-            batch = normalize_members(path, members, limits)
-            yield batch
-        return
-    yield from _parallel_batches(path, batches, workers, limits)
-
-
-def _parallel_batches(
-    path: Path, batches: list, workers: int, limits: Limits
-) -> Iterator[FactsBatch]:
-    import multiprocessing
-    import tempfile
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn, not fork: the parent holds polars' and DuckDB's thread pools
-    context = multiprocessing.get_context("spawn")
-    with (
-        tempfile.TemporaryDirectory(prefix="capex-bulk-") as tmp,
-        ProcessPoolExecutor(workers, mp_context=context) as pool,
-    ):
-        futures = [
-            pool.submit(_normalize_to_file, str(path), members, f"{tmp}/{n}.arrow", limits)
-            for n, members in enumerate(batches)
-        ]
-        for future in futures:
-            out, landed, skipped = future.result()
-            frame = pl.read_ipc(out, memory_map=True) if out else None
-            yield FactsBatch(frame, landed, skipped)
-            del frame
-            if out:
-                Path(out).unlink()
+            pending.append(pool.submit(normalize_members, path, members, limits))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 class ArchiveDocuments:

@@ -10,7 +10,9 @@ still fetches their 10-K/10-Q XBRL documents (segments, share classes), reading 
 submissions from the archive instead of asking SEC per company.
 """
 
-import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -18,6 +20,7 @@ import polars as pl
 from pipelines.core import tables
 from pipelines.core.manifest import record_manifest
 from pipelines.core.resources import CapexResource
+from pipelines.core.warehouse import Warehouse
 from pipelines.sec.assets import (
     BULK_ARCHIVES,
     COMPANIES,
@@ -99,29 +102,6 @@ def _skipped_check(asset: dg.AssetKey, skipped: dict[str, str]) -> dg.AssetCheck
     )
 
 
-def _replace_companies(con, table: str, frame: pl.DataFrame, ciks: list[int], select: str) -> int:
-    """Replace the rows of the companies ``ciks`` by ``frame`` (one CIK range: zone maps
-    keep the delete from scanning the table)."""
-    if ciks:
-        con.execute(
-            f"DELETE FROM {table} WHERE cik BETWEEN ? AND ? AND list_contains(?, cik)",
-            [min(ciks), max(ciks), ciks],
-        )
-    if frame is None or not frame.height:
-        return 0
-    con.register("_incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME {select.replace('{source}', '_incoming')}")
-    finally:
-        con.unregister("_incoming")
-    return frame.height
-
-
-def _drop_the_rest(con, table: str, keep: set[int]) -> None:
-    """Delete the companies no longer selected (skipped companies are in ``keep``)."""
-    con.execute(f"DELETE FROM {table} WHERE NOT list_contains(?, cik)", [sorted(keep)])
-
-
 def _followed_facts(client, archives, followed, since):
     """Facts of the companies followed closely, by CIK; failures by ticker."""
     frames, failed = {}, {}
@@ -161,28 +141,63 @@ def universe_facts(context: dg.AssetExecutionContext, capex: CapexResource):
         frames, skipped = _followed_facts(client, archives, followed, capex.settings.since)
         path = archives.companyfacts_archive.document.path
     others = (only or set(tickers)) - set(followed)
-    keep = set(followed)  # a failed followed company keeps its rows
-    rows, landed = 0, len(frames)
-    with capex.warehouse.connect() as con:
+    keep = set(followed) | others  # a failed or skipped company keeps its previous rows
+    warehouse = capex.warehouse
+    with warehouse.connect() as con:
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-        con.execute(tables.FACTS.ddl())
-        for cik, frame in frames.items():
-            rows += _replace_companies(con, "staging.facts", frame, [cik], FACTS_INSERT_SELECT)
-        for batch in companyfacts_batches(path, tickers, others, workers=_workers()):
-            skipped.update(batch.skipped)
-            rows += _replace_companies(
-                con, "staging.facts", batch.frame, batch.landed, FACTS_INSERT_SELECT
-            )
-            keep.update(batch.landed)
-            landed += len(batch.landed)
-        keep.update(others - keep)  # skipped members keep their previous rows too
-        _drop_the_rest(con, "staging.facts", keep)
-    context.log.info(f"staging.facts: {rows:,} rows of {landed:,} companies")
+        tables.FACTS.create(con)
+        rows = sum(
+            warehouse.replace_rows(tables.FACTS, frame, {"cik": [cik]}, con, FACTS_INSERT_SELECT)
+            for cik, frame in frames.items()
+        )
+        landed = land_archive_facts(warehouse, con, path, tickers, others, log=context.log.info)
+        warehouse.delete_rows_not_in(tables.FACTS, "cik", keep, con)
+    skipped.update(landed.skipped)
+    companies = len(frames) + landed.companies
+    context.log.info(f"staging.facts: {rows + landed.rows:,} rows of {companies:,} companies")
     yield dg.MaterializeResult(
         asset_key=FACTS,
-        metadata={"rows": rows, "companies": landed, "skipped": dg.MetadataValue.json(skipped)},
+        metadata={
+            "rows": rows + landed.rows,
+            "companies": companies,
+            "skipped": dg.MetadataValue.json(skipped),
+        },
     )
     yield _skipped_check(FACTS, skipped)
+
+
+@dataclass
+class ArchiveLanding:
+    """What :func:`land_archive_facts` wrote: rows, companies, and members skipped."""
+
+    rows: int = 0
+    companies: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def land_archive_facts(
+    warehouse: Warehouse,
+    con,
+    path: Path,
+    tickers: dict[int, str | None],
+    ciks: set[int] | None,
+    *,
+    log: Callable[[str], None] = lambda _m: None,
+) -> ArchiveLanding:
+    """Replace the staging.facts rows of the archive's companies (``ciks``; None: all) by
+    their companyfacts members, batch by batch on ``con``, reading ahead while DuckDB writes.
+
+    A skipped member's company keeps its previous rows.
+    """
+    landing = ArchiveLanding()
+    for number, batch in enumerate(companyfacts_batches(path, tickers, ciks), start=1):
+        landing.skipped.update(batch.skipped)
+        landing.rows += warehouse.replace_rows(
+            tables.FACTS, batch.frame, {"cik": batch.landed}, con, FACTS_INSERT_SELECT
+        )
+        landing.companies += len(batch.landed)
+        log(f"companyfacts batch {number}: {landing.companies:,} companies landed")
+    return landing
 
 
 @dg.multi_asset(
@@ -216,10 +231,11 @@ def universe_filings(context: dg.AssetExecutionContext, capex: CapexResource):
     skipped: dict[str, str] = {}
     filings_rows = companies = 0
     since = capex.settings.since
-    with archives, capex.warehouse.connect() as con:
+    warehouse = capex.warehouse
+    with archives, warehouse.connect() as con:
         tickers, _followed, only = _selected(capex, archives)
-        con.execute(tables.FILINGS.ddl())
-        con.execute(tables.COMPANIES.ddl())
+        tables.FILINGS.create(con)
+        tables.COMPANIES.create(con)
         wanted = sorted(only or set(archives.submissions.members))
         keep = set(wanted)
         for start in range(0, len(wanted), 500):
@@ -236,14 +252,11 @@ def universe_filings(context: dg.AssetExecutionContext, capex: CapexResource):
                 filings.append(frame)
                 rows.append(row)
             landed = [r["cik"][0] for r in rows]
-            filings_rows += _replace_companies(
-                con, "staging.filings", _concat(filings), landed, "SELECT * FROM {source}"
-            )
-            companies += _replace_companies(
-                con, "staging.companies", _concat(rows), landed, "SELECT * FROM {source}"
-            )
-        _drop_the_rest(con, "staging.filings", keep)
-        _drop_the_rest(con, "staging.companies", keep)
+            match = {"cik": landed}
+            filings_rows += warehouse.replace_rows(tables.FILINGS, _concat(filings), match, con)
+            companies += warehouse.replace_rows(tables.COMPANIES, _concat(rows), match, con)
+        warehouse.delete_rows_not_in(tables.FILINGS, "cik", keep, con)
+        warehouse.delete_rows_not_in(tables.COMPANIES, "cik", keep, con)
     context.log.info(f"staging.filings: {filings_rows:,} rows of {companies:,} companies")
     yield dg.MaterializeResult(asset_key=FILINGS, metadata={"rows": filings_rows})
     yield dg.MaterializeResult(
@@ -255,11 +268,6 @@ def universe_filings(context: dg.AssetExecutionContext, capex: CapexResource):
 
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
     return pl.concat(frames, how="vertical") if frames else None
-
-
-def _workers() -> int:
-    """Processes for parsing: one per core (JSON parsing holds the GIL)."""
-    return max(1, len(os.sched_getaffinity(0)))
 
 
 # raw/sec_bulk_archives runs first (its own job), then raw/sec_documents per followed company,

@@ -35,6 +35,12 @@ def finish_facts(frame: pl.DataFrame, ticker: str | None, cik: int) -> pl.DataFr
     frame = frame.with_columns(
         pl.lit(ticker, pl.String).alias("ticker"), pl.lit(cik, pl.Int64).alias("cik")
     )
+    return in_contract_order(frame)
+
+
+def in_contract_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (with its ticker and cik columns) in staging.facts order, keeping
+    dimensions_key."""
     return frame.select(
         [pl.col(name).cast(dtype) for name, dtype in FACT_SCHEMA.items()]
         + [pl.col("dimensions_key")]

@@ -314,7 +314,8 @@ def test_mutated_documents_end_to_end_fail_their_company_only(
     finally:
         del fake_sec.extra[nvda], fake_sec.extra[aapl]
     assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{fake_sec.base_url}{nvda}: malformed companyfacts document" in result.stdout
+    assert f"{fake_sec.base_url}{nvda}: not a companyfacts document" in result.stdout
+    assert f"at facts.us-gaap.{concept}.units)" in result.stdout
     assert f"{fake_sec.base_url}{aapl}" in result.stdout
     warehouse = tmp_path / "warehouse" / "capex.duckdb"
     assert _facts(warehouse, "NVDA") == [] and _facts(warehouse, "AAPL") == []

@@ -78,16 +78,43 @@ def test_archive_rows_equal_the_per_company_document(tmp_path, nvda_body):
     assert batch.frame.equals(normalize_companyfacts(nvda_body, "NVDA", NVDA))
 
 
-def test_batches_in_worker_processes_equal_one_process(tmp_path, shared_fixtures):
+def test_batches_read_ahead_equal_one_batch_of_all(tmp_path, shared_fixtures):
+    """One member per batch, read three ahead in threads, gives the same rows, in the same
+    order, as all members in one batch read by one pass of polars."""
     folder = shared_fixtures / "sec" / "companyfacts"
     members = {p.name: p.read_bytes() for p in sorted(folder.glob("CIK*.json"))}
     path = _zip(tmp_path / "companyfacts.zip", members)
     tickers = {AAPL: "AAPL", NVDA: "NVDA", 1652044: "GOOGL"}
-    serial = list(companyfacts_batches(path, tickers, workers=1, batch_bytes=1))
-    parallel = list(companyfacts_batches(path, tickers, workers=2, batch_bytes=1))
-    assert [b.landed for b in parallel] == [b.landed for b in serial] == [[AAPL], [NVDA], [1652044]]
-    for one, other in zip(serial, parallel, strict=True):
-        assert one.frame.equals(other.frame)
+    one = list(companyfacts_batches(path, tickers, ahead=0))
+    ahead = list(companyfacts_batches(path, tickers, ahead=3, batch_bytes=1))
+    assert [b.landed for b in one] == [[AAPL, NVDA, 1652044]]
+    assert [b.landed for b in ahead] == [[AAPL], [NVDA], [1652044]]
+    assert one[0].frame.equals(pl.concat([b.frame for b in ahead]))
+    assert one[0].frame.group_by("ticker").len().sort("ticker").rows() == [
+        ("AAPL", 24_579),
+        ("GOOGL", 20_324),
+        ("NVDA", 26_903),
+    ]
+
+
+def test_a_member_whose_facts_fail_the_reader_is_skipped_alone(tmp_path, nvda_body):
+    """A fact of the wrong type (fy as a word) passes the first decoding but fails polars'
+    reader, which reads a whole batch at once: the batch is read again member by member so
+    that only the bad member is skipped."""
+    bad = (
+        b'{"facts": {"dei": {"Shares": {"units": {"shares": [{"end": "2024-06-30", "fy": "x"}]}}}}}'
+    )
+    path = _zip(
+        tmp_path / "companyfacts.zip",
+        {"CIK0000000005.json": bad, f"CIK{NVDA:010d}.json": nvda_body},
+    )
+    batch = normalize_members(path, [(5, None), (NVDA, "NVDA")])
+    assert batch.landed == [NVDA]
+    assert list(batch.skipped) == ["CIK0000000005.json"]
+    assert batch.skipped["CIK0000000005.json"].startswith(
+        "CIK0000000005.json: facts of an unexpected shape"
+    )
+    assert batch.frame.equals(normalize_companyfacts(nvda_body, "NVDA", NVDA))
 
 
 def test_a_truncated_archive_is_refused_naming_the_file(tmp_path, nvda_body):
