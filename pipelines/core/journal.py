@@ -2,7 +2,7 @@
 
 DuckLake detects a write–write conflict (two writers replacing rows of the same table) only
 at ``COMMIT``, after the step's code has run. :class:`RecordingConnection` keeps the
-statements and registered frames of the transaction, so the warehouse can start a fresh
+statements and frames of the transaction, so the warehouse can start a fresh
 transaction on the newer snapshot and replay them instead of losing the step's work.
 
 Replaying is right for what steps write: each step replaces *its own* rows (one company's,
@@ -16,9 +16,26 @@ from typing import Any
 
 import duckdb
 
+INCOMING = "_incoming"
+
+
+def execute_on(con: Any, sql: str, data: Any) -> None:
+    """Run ``sql`` on ``con`` with ``_incoming`` in it naming ``data`` (an Arrow table).
+
+    DuckDB finds ``_incoming`` among this function's variables (a replacement scan). A view
+    made with ``register`` instead stays in the catalog until the transaction ends, and keeps
+    its data alive with it: the archive landing's one transaction held every batch (7 GB of
+    memory for 1,000 companies).
+    """
+    if isinstance(con, RecordingConnection):
+        con.execute_on(sql, data)
+        return
+    _incoming = data  # noqa: F841 (read by DuckDB, by name)
+    con.execute(sql)
+
 
 class RecordingConnection:
-    """A DuckDB connection (or cursor) that records ``execute``, ``register`` and ``unregister``.
+    """A DuckDB connection (or cursor) that records ``execute`` and ``execute_on``.
 
     Everything else (``fetchone``, ``fetchall``, ``pl``, ...) goes to the wrapped connection,
     so code written for a plain connection works unchanged.
@@ -34,21 +51,15 @@ class RecordingConnection:
         self._run("execute", (sql, parameters))
         return self
 
-    def register(self, name: str, data: Any) -> RecordingConnection:
-        """Register ``data`` (an Arrow table or frame) as view ``name``, and remember it."""
-        self._steps.append(("register", (name, data)))
-        self._con.register(name, data)
-        return self
-
-    def unregister(self, name: str) -> RecordingConnection:
-        """Drop the registered view ``name``, and remember it."""
-        self._steps.append(("unregister", (name,)))
-        self._con.unregister(name)
+    def execute_on(self, sql: str, data: Any) -> RecordingConnection:
+        """Run ``sql`` on ``data`` (see :func:`execute_on`) and remember both."""
+        self._steps.append(("execute_on", (sql, data)))
+        self._run("execute_on", (sql, data))
         return self
 
     @property
     def statements(self) -> int:
-        """How many steps (statements and registrations) have been recorded."""
+        """How many statements have been recorded."""
         return len(self._steps)
 
     def replay(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -65,7 +76,7 @@ class RecordingConnection:
             else:
                 self._con.execute(sql, parameters)
         else:
-            getattr(self._con, kind)(*args)
+            execute_on(self._con, *args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)

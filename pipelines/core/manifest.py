@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import duckdb
 import polars as pl
 
+from pipelines.core.journal import INCOMING, execute_on
 from pipelines.core.rawstore import RawStore
 from pipelines.core.tables import MANIFEST
 
@@ -33,9 +34,7 @@ def record_manifest(con: duckdb.DuckDBPyConnection, store: RawStore, keys: Itera
     if keys:
         con.execute("DELETE FROM raw.manifest WHERE list_contains(?, key)", [keys])
     if frame.height:
-        con.register("_manifest", frame.to_arrow())
-        try:
-            con.execute("INSERT INTO raw.manifest BY NAME SELECT * FROM _manifest")
-        finally:
-            con.unregister("_manifest")
+        execute_on(
+            con, f"INSERT INTO raw.manifest BY NAME SELECT * FROM {INCOMING}", frame.to_arrow()
+        )
     return frame.height

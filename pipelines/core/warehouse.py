@@ -42,7 +42,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.core.journal import RecordingConnection
+from pipelines.core.journal import INCOMING, RecordingConnection, execute_on
 from pipelines.core.rawstore import forbid_world_write
 from pipelines.core.tables import Table
 
@@ -173,13 +173,10 @@ class Warehouse:
             con.execute(f"DELETE FROM {table.name} WHERE {where}", parameters)
         if frame is None or not frame.height:
             return 0
+        query = select.replace("{source}", INCOMING)
         # newest Arrow layout (string views): handed to DuckDB without a copy
-        con.register("_incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-        try:
-            query = select.replace("{source}", "_incoming")
-            con.execute(f"INSERT INTO {table.name} BY NAME {query}")
-        finally:
-            con.unregister("_incoming")
+        data = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+        execute_on(con, f"INSERT INTO {table.name} BY NAME {query}", data)
         return frame.height
 
     def delete_rows_not_in(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
+import sys
 
 import duckdb
 import polars as pl
 import pytest
 
+from pipelines.core.journal import INCOMING, execute_on
 from pipelines.core.tables import Table
 from pipelines.core.warehouse import Warehouse, connect_published
 
@@ -78,3 +80,23 @@ def test_a_table_built_by_an_earlier_version_gains_the_new_columns(tmp_path):
     )
     rows = warehouse.query("SELECT ticker, n, note FROM staging.t ORDER BY ticker").rows()
     assert rows == [("A", 1, None), ("B", 2, "new")]
+
+
+def test_rows_handed_to_a_transaction_are_not_held_until_it_commits(tmp_path):
+    """Regression: landing 1,000 companies from the archive peaked at 7 GB. Root cause: each
+    batch was handed to DuckDB as a registered view, and a view dropped inside a transaction
+    stays in the catalog, with its Arrow data, until the transaction ends (the archive lands
+    in one). ``execute_on`` lets DuckDB read the data by name instead, holding nothing."""
+    warehouse = Warehouse(tmp_path / "build.duckdb", tmp_path / "capex.duckdb")
+    table = Table("staging.t", {"cik": pl.Int64, "x": pl.Int32})
+    with warehouse.connect() as con:
+        table.create(con)
+        for cik in (1, 2, 3):
+            frame = pl.DataFrame({"cik": [cik] * 2, "x": [10, 20]}, schema=table.columns)
+            data = frame.to_arrow()
+            held = sys.getrefcount(data)
+            execute_on(con, f"INSERT INTO staging.t BY NAME SELECT * FROM {INCOMING}", data)
+            assert sys.getrefcount(data) == held
+        warehouse.replace_rows(table, pl.DataFrame({"cik": [2], "x": [5]}), {"cik": [2, 3]}, con)
+    rows = warehouse.query("SELECT cik, x FROM staging.t ORDER BY cik, x").rows()
+    assert rows == [(1, 10), (1, 20), (2, 5)]
