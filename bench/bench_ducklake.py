@@ -62,13 +62,13 @@ def land(tickers: list[str], start_line: str) -> None:
     Path(f"{start_line}.ready.{os.getpid()}").touch()
     while not os.path.exists(start_line):
         time.sleep(0.01)
-    started = time.time()
+    started, cpu = time.time(), time.process_time()
     for ticker in tickers:
         result = job.execute_in_process(partition_key=ticker, instance=instance)
         if not result.success:
             raise SystemExit(f"landing {ticker} failed")
     print(f"replays {DuckLakeWarehouse.replays}", flush=True)
-    print(f"window {started} {time.time()}", flush=True)
+    print(f"window {started} {time.time()} {time.process_time() - cpu}", flush=True)
 
 
 def models() -> None:
@@ -139,12 +139,29 @@ def _land_parallel(env: dict[str, str], workers: int) -> tuple[float, float, int
             if any(process.poll() not in (None, 0) for process in processes):
                 break  # a worker failed before it was ready: _wait names it
             time.sleep(0.02)
+        busy = _busy_seconds()
         start_line.touch()
         output = _wait(processes)
     replays = sum(int(n) for n in re.findall(r"^replays (\d+)$", output, re.M))
-    windows = [(float(a), float(b)) for a, b in re.findall(r"^window (\S+) (\S+)$", output, re.M)]
-    landing = max(b for _, b in windows) - min(a for a, _ in windows)
+    windows = [
+        tuple(map(float, w)) for w in re.findall(r"^window (\S+) (\S+) (\S+)$", output, re.M)
+    ]
+    landing = max(w[1] for w in windows) - min(w[0] for w in windows)
+    machine = _busy_seconds() - busy
+    workers_cpu = sum(w[2] for w in windows)
+    print(
+        f"  CPU while landing: workers {workers_cpu:.1f} s, whole machine {machine:.1f} s "
+        f"(PostgreSQL and the rest: {machine - workers_cpu:.1f} s)",
+        flush=True,
+    )
     return time.perf_counter() - started, landing, replays
+
+
+def _busy_seconds() -> float:
+    """CPU seconds the machine has spent busy since boot, all cores (from /proc/stat)."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _serve_sec() -> tuple[HTTPServer, str]:
