@@ -20,6 +20,7 @@ the load average is printed beside the numbers.
 
     .venv/bin/python bench/bench_bulk.py            # N = 100
     .venv/bin/python bench/bench_bulk.py --n 100 1000 5000
+    .venv/bin/python bench/bench_bulk.py --n 5000 --paths python --marts   # and the marts
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from pipelines.core.warehouse import Warehouse
 from pipelines.sec.bulk import DUCKDB_MEMORY_LIMIT, company_members, open_archive, plan_batches
 from pipelines.sec.bulk_assets import land_archive_facts
 
-archive, database, path_kind = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+archive, database, path_kind, marts = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 warehouse = Warehouse(database, database + ".published")
 with warehouse.connect() as con:
     con.execute(tables.FACTS.ddl())
@@ -54,7 +55,9 @@ started = time.perf_counter()
 if path_kind == "python":  # the pipeline's landing, as the staging/facts asset runs it
     with warehouse.connect() as con:
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-        land_archive_facts(warehouse, con, archive, {}, None)
+        with open_archive(archive) as zf:  # a ticker each, as the marts group by ticker
+            tickers = {cik: f"X{cik}" for cik in company_members(zf)}
+        land_archive_facts(warehouse, con, archive, tickers, None)
 else:
     import tempfile
     schema = ("MAP(VARCHAR, MAP(VARCHAR, STRUCT(label VARCHAR, description VARCHAR, "
@@ -85,13 +88,23 @@ else:
                 files = [zf.extract(members[cik], tmp) for cik, _ in batch]
                 con.execute(sql, [files])
 seconds = time.perf_counter() - started
+models_seconds = None
+if marts == "marts":
+    from pipelines.models.seed_tables import write_seeds
+    from pipelines.models.sqlmodels import discover_models, marts_without, rebuild, with_upstream
+    models_started = time.perf_counter()
+    with warehouse.connect() as con:
+        write_seeds(warehouse, con)
+    every = discover_models()
+    rebuild(warehouse, with_upstream(every, marts_without(every, "staging.prices")))
+    models_seconds = time.perf_counter() - models_started
 con = duckdb.connect(database)
 rows, total = con.execute("SELECT count(*), sum(value)::VARCHAR FROM staging.facts").fetchone()
 con.close()
 own = resource.getrusage(resource.RUSAGE_SELF)
 cpu = own.ru_utime + own.ru_stime
 print(json.dumps({"seconds": seconds, "rows": rows, "sum": total, "rss": own.ru_maxrss * 1024,
-                  "cpu": cpu}))
+                  "cpu": cpu, "models": models_seconds}))
 """
 
 
@@ -114,10 +127,11 @@ def build_archive(path: Path, n: int, documents: list[dict]) -> int:
     return total
 
 
-def run(archive: Path, kind: str) -> dict:
+def run(archive: Path, kind: str, marts: bool) -> dict:
+    marts_arg = "marts" if marts and kind == "python" else "-"
     with tempfile.TemporaryDirectory(prefix="bench-bulk-") as tmp:
         out = subprocess.run(  # noqa: PLW1510 (the error is reported, not raised)
-            [sys.executable, "-c", CHILD, str(archive), f"{tmp}/w.duckdb", kind],
+            [sys.executable, "-c", CHILD, str(archive), f"{tmp}/w.duckdb", kind, marts_arg],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -132,6 +146,11 @@ def main() -> int:
     parser.add_argument("--n", type=int, nargs="+", default=[100], help="companies per archive")
     parser.add_argument(
         "--paths", nargs="+", default=["python", "duckdb"], choices=["python", "duckdb"]
+    )
+    parser.add_argument(
+        "--marts",
+        action="store_true",
+        help="after the python path, build every SQL model not needing prices, and time it",
     )
     args = parser.parse_args()
     if not FIXTURES.is_dir():
@@ -151,7 +170,7 @@ def main() -> int:
             built = time.perf_counter() - started
             print(f"{n:>6} (archive built in {built:.1f}s)")
             for kind in args.paths:
-                r = run(archive, kind)
+                r = run(archive, kind, args.marts)
                 if "error" in r:
                     print(f"{n:>6} {kind:7} failed: {r['error']}", flush=True)
                     continue
@@ -162,6 +181,12 @@ def main() -> int:
                     f"{r['rss'] / 1e6:7.0f}  {r['sum']}",
                     flush=True,
                 )
+                if r["models"] is not None:
+                    print(
+                        f"{n:>6} {kind:7} SQL models built in {r['models']:.1f} s: landing and "
+                        f"models {(r['seconds'] + r['models']) / 60:.1f} min",
+                        flush=True,
+                    )
     print(f"load average at end: {os.getloadavg()}")
     return 0
 
