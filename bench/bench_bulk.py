@@ -44,7 +44,7 @@ from pathlib import Path
 import duckdb
 from pipelines.core import tables
 from pipelines.core.warehouse import Warehouse
-from pipelines.sec.bulk import DUCKDB_MEMORY_LIMIT, company_members, open_archive, plan_batches
+from pipelines.sec.bulk import company_members, open_archive, plan_batches, tune_for_landing
 from pipelines.sec.bulk_assets import land_archive_facts
 
 archive, database, path_kind, marts = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
@@ -54,7 +54,7 @@ with warehouse.connect() as con:
 started = time.perf_counter()
 if path_kind == "python":  # the pipeline's landing, as the staging/facts asset runs it
     with warehouse.connect() as con:
-        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        tune_for_landing(con)  # as the staging/facts asset does
         with open_archive(archive) as zf:  # a ticker each, as the marts group by ticker
             tickers = {cik: f"X{cik}" for cik in company_members(zf)}
         land_archive_facts(warehouse, con, archive, tickers, None)
@@ -88,6 +88,8 @@ else:
                 files = [zf.extract(members[cik], tmp) for cik, _ in batch]
                 con.execute(sql, [files])
 seconds = time.perf_counter() - started
+own = resource.getrusage(resource.RUSAGE_SELF)
+cpu, rss = own.ru_utime + own.ru_stime, own.ru_maxrss * 1024  # of the landing
 models_seconds = None
 if marts == "marts":
     from pipelines.models.seed_tables import write_seeds
@@ -101,10 +103,9 @@ if marts == "marts":
 con = duckdb.connect(database)
 rows, total = con.execute("SELECT count(*), sum(value)::VARCHAR FROM staging.facts").fetchone()
 con.close()
-own = resource.getrusage(resource.RUSAGE_SELF)
-cpu = own.ru_utime + own.ru_stime
-print(json.dumps({"seconds": seconds, "rows": rows, "sum": total, "rss": own.ru_maxrss * 1024,
-                  "cpu": cpu, "models": models_seconds}))
+models_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": seconds, "rows": rows, "sum": total, "rss": rss, "cpu": cpu,
+                  "models": models_seconds, "models_rss": models_rss}))
 """
 
 
@@ -183,8 +184,9 @@ def main() -> int:
                 )
                 if r["models"] is not None:
                     print(
-                        f"{n:>6} {kind:7} SQL models built in {r['models']:.1f} s: landing and "
-                        f"models {(r['seconds'] + r['models']) / 60:.1f} min",
+                        f"{n:>6} {kind:7} SQL models built in {r['models']:.1f} s (peak RSS "
+                        f"{r['models_rss'] / 1e6:.0f} MB, DuckDB's default memory limit): "
+                        f"landing and models {(r['seconds'] + r['models']) / 60:.1f} min",
                         flush=True,
                     )
     print(f"load average at end: {os.getloadavg()}")

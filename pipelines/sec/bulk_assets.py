@@ -30,12 +30,12 @@ from pipelines.sec.assets import (
     sec_documents_asset,
 )
 from pipelines.sec.bulk import (
-    DUCKDB_MEMORY_LIMIT,
     ArchiveDocuments,
     ArchiveError,
     MemberError,
     company_submissions,
     companyfacts_batches,
+    tune_for_landing,
 )
 from pipelines.sec.client import SecClient, company_documents, fetch_archives, stored_archives
 from pipelines.sec.company_facts import company_facts
@@ -144,7 +144,7 @@ def universe_facts(context: dg.AssetExecutionContext, capex: CapexResource):
     keep = set(followed) | others  # a failed or skipped company keeps its previous rows
     warehouse = capex.warehouse
     with warehouse.connect() as con:
-        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        tune_for_landing(con)
         tables.FACTS.create(con)
         rows = sum(
             warehouse.replace_rows(tables.FACTS, frame, {"cik": [cik]}, con, FACTS_INSERT_SELECT)
