@@ -5,10 +5,10 @@ Builds an archive of N synthetic companies from the recorded companyfacts in
 lands it into a fresh DuckDB file two ways, each in a fresh subprocess:
 
 * ``python``: the pipeline's path (:func:`pipelines.sec.bulk_assets.land_archive_facts`):
-  members read in place from the zip, decoded by msgspec and read by polars in batches of 64 MB
+  members read in place from the zip, decoded by msgspec and read by polars in batches of 32 MB
   of JSON, one batch read ahead in a thread while DuckDB writes the previous one (Arrow handed
   over without a copy);
-* ``duckdb``: members of a batch (16 MB; even so, above the pipeline's 1 GB DuckDB memory
+* ``duckdb``: members of a batch (16 MB; even so, above the pipeline's 512 MB DuckDB memory
   limit, so it runs without it) extracted to a temporary folder and read by DuckDB's
   ``read_json`` with an explicit schema (facts as nested MAPs), then unnested in SQL.
 
