@@ -44,7 +44,7 @@ from pathlib import Path
 import duckdb
 from pipelines.core import tables
 from pipelines.core.warehouse import Warehouse
-from pipelines.sec.bulk import company_members, open_archive, plan_batches, tune_for_landing
+from pipelines.sec.bulk import company_members, open_archive, plan_batches
 from pipelines.sec.bulk_assets import land_archive_facts
 
 archive, database, path_kind, marts = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
@@ -54,7 +54,6 @@ with warehouse.connect() as con:
 started = time.perf_counter()
 if path_kind == "python":  # the pipeline's landing, as the staging/facts asset runs it
     with warehouse.connect() as con:
-        tune_for_landing(con)  # as the staging/facts asset does
         with open_archive(archive) as zf:  # a ticker each, as the marts group by ticker
             tickers = {cik: f"X{cik}" for cik in company_members(zf)}
         land_archive_facts(warehouse, con, archive, tickers, None)
@@ -82,10 +81,9 @@ else:
     '''
     # read_json of nested maps needs more than the pipeline's memory limit (see README)
     with open_archive(archive) as zf, duckdb.connect(database) as con:
-        members = company_members(zf)
         for batch in plan_batches(zf, {}, None, 16 << 20):
             with tempfile.TemporaryDirectory() as tmp:
-                files = [zf.extract(members[cik], tmp) for cik, _ in batch]
+                files = [zf.extract(info, tmp) for info, _cik, _ticker in batch]
                 con.execute(sql, [files])
 seconds = time.perf_counter() - started
 own = resource.getrusage(resource.RUSAGE_SELF)

@@ -276,34 +276,34 @@ class FactsBatch:
     skipped: dict[str, str]
 
 
-def normalize_members(
-    path: Path | str, members: list[tuple[int, str | None]], limits: Limits = Limits()
-) -> FactsBatch:
-    """The companyfacts members of ``members`` (CIK, ticker) as one frame of facts.
+# One companyfacts member of a batch: the member, its CIK and its ticker.
+Member = tuple[zipfile.ZipInfo, int, str | None]
+
+
+def _normalize_members(archive: zipfile.ZipFile, members: list[Member]) -> FactsBatch:
+    """The companyfacts ``members`` of ``archive`` as one frame of facts.
 
     A bad member is left out and reported in ``skipped`` (name → reason).
     """
     documents, names, skipped = [], [], {}
-    with open_archive(Path(path), limits) as archive:
-        by_cik = company_members(archive)
-        for cik, ticker in members:
-            info = by_cik[cik]
-            try:
-                documents.append((read_companyfacts(archive, info), ticker, cik))
-                names.append(info.filename)
-            except MemberError as exc:
-                skipped[info.filename] = str(exc)
+    for info, cik, ticker in members:
+        try:
+            documents.append((read_companyfacts(archive, info), ticker, cik))
+            names.append(info.filename)
+        except MemberError as exc:
+            skipped[info.filename] = str(exc)
     try:
         frame = normalize_many(documents)
     except ValueError:
         # some member's facts are of the wrong shape: find it, and land the others
-        frames = []
-        for document, name in zip(list(documents), names, strict=True):
+        frames, read = [], []
+        for document, name in zip(documents, names, strict=True):
             try:
                 frames.append(normalize_many([document]))
+                read.append(document)
             except ValueError as exc:
                 skipped[name] = f"{name}: {exc}"
-                documents.remove(document)
+        documents = read
         frame = pl.concat(frames, how="vertical") if frames else None
     landed = [cik for _document, _ticker, cik in documents]
     return FactsBatch(frame if landed else None, landed, skipped)
@@ -314,15 +314,15 @@ def plan_batches(
     tickers: dict[int, str | None],
     ciks: set[int] | None,
     batch_bytes: int,
-) -> list[list[tuple[int, str | None]]]:
+) -> list[list[Member]]:
     """Members grouped into batches of about ``batch_bytes`` of JSON each, by CIK order."""
-    batches: list[list[tuple[int, str | None]]] = [[]]
+    batches: list[list[Member]] = [[]]
     size = 0
     for cik, info in iter_members(archive, ciks):
         if size >= batch_bytes:
             batches.append([])
             size = 0
-        batches[-1].append((cik, tickers.get(cik)))
+        batches[-1].append((info, cik, tickers.get(cik)))
         size += info.file_size
     return [b for b in batches if b]
 
@@ -338,17 +338,19 @@ def companyfacts_batches(
 ) -> Iterator[FactsBatch]:
     """Every companyfacts member of the archive at ``path`` as batches of staging.facts rows.
 
-    ``ciks`` limits the companies (None: all). While the caller lands one batch, ``ahead``
-    more are read and normalized in threads (inflating, polars and DuckDB release the GIL,
-    so reading and landing use both cores); memory stays about ``ahead`` + 2 batches
-    whatever the size of the archive.
+    ``ciks`` limits the companies (None: all). The archive is opened (and checked against
+    ``limits``) once. While the caller lands one batch, ``ahead`` more are read and
+    normalized in threads (inflating, polars and DuckDB release the GIL, so reading and
+    landing use both cores; zipfile serializes the threads' reads of the one file); memory
+    stays about ``ahead`` + 2 batches whatever the size of the archive.
     """
-    with open_archive(path, limits) as archive:
-        batches = plan_batches(archive, tickers, ciks, batch_bytes)
-    with ThreadPoolExecutor(max(1, ahead), thread_name_prefix="capex-bulk") as pool:
+    with (
+        open_archive(path, limits) as archive,
+        ThreadPoolExecutor(max(1, ahead), thread_name_prefix="capex-bulk") as pool,
+    ):
         pending: deque[Future[FactsBatch]] = deque()
-        for members in batches:
-            pending.append(pool.submit(normalize_members, path, members, limits))
+        for members in plan_batches(archive, tickers, ciks, batch_bytes):
+            pending.append(pool.submit(_normalize_members, archive, members))
             if len(pending) > ahead:
                 yield pending.popleft().result()
         while pending:

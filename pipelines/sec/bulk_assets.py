@@ -144,7 +144,6 @@ def universe_facts(context: dg.AssetExecutionContext, capex: CapexResource):
     keep = set(followed) | others  # a failed or skipped company keeps its previous rows
     warehouse = capex.warehouse
     with warehouse.connect() as con:
-        tune_for_landing(con)
         tables.FACTS.create(con)
         rows = sum(
             warehouse.replace_rows(tables.FACTS, frame, {"cik": [cik]}, con, FACTS_INSERT_SELECT)
@@ -187,8 +186,10 @@ def land_archive_facts(
     """Replace the staging.facts rows of the archive's companies (``ciks``; None: all) by
     their companyfacts members, batch by batch on ``con``, reading ahead while DuckDB writes.
 
-    A skipped member's company keeps its previous rows.
+    A skipped member's company keeps its previous rows. ``con`` keeps the archive's DuckDB
+    settings (:data:`~pipelines.sec.bulk.DUCKDB_SETTINGS`) afterwards.
     """
+    tune_for_landing(con)
     landing = ArchiveLanding()
     for number, batch in enumerate(companyfacts_batches(path, tickers, ciks), start=1):
         landing.skipped.update(batch.skipped)

@@ -18,7 +18,6 @@ from pipelines.core.rawstore import RawStore
 from pipelines.sec.bulk import (
     ArchiveError,
     companyfacts_batches,
-    normalize_members,
     open_archive,
     read_member,
 )
@@ -52,7 +51,7 @@ def test_bad_members_are_skipped_and_named(tmp_path, nvda_body):
             f"CIK{NVDA:010d}.json": nvda_body,
         },
     )
-    batch = normalize_members(path, [(1, None), (2, None), (3, None), (4, None), (NVDA, "NVDA")])
+    [batch] = companyfacts_batches(path, {NVDA: "NVDA"})
     assert batch.landed == [NVDA]
     assert batch.skipped["CIK0000000001.json"] == "CIK0000000001.json: empty member"
     assert batch.skipped["CIK0000000002.json"].startswith("CIK0000000002.json: malformed JSON")
@@ -74,7 +73,7 @@ def test_bad_members_are_skipped_and_named(tmp_path, nvda_body):
 
 def test_archive_rows_equal_the_per_company_document(tmp_path, nvda_body):
     path = _zip(tmp_path / "companyfacts.zip", {f"CIK{NVDA:010d}.json": nvda_body})
-    batch = normalize_members(path, [(NVDA, "NVDA")])
+    [batch] = companyfacts_batches(path, {NVDA: "NVDA"})
     assert batch.frame.equals(normalize_companyfacts(nvda_body, "NVDA", NVDA))
 
 
@@ -108,7 +107,7 @@ def test_a_member_whose_facts_fail_the_reader_is_skipped_alone(tmp_path, nvda_bo
         tmp_path / "companyfacts.zip",
         {"CIK0000000005.json": bad, f"CIK{NVDA:010d}.json": nvda_body},
     )
-    batch = normalize_members(path, [(5, None), (NVDA, "NVDA")])
+    [batch] = companyfacts_batches(path, {NVDA: "NVDA"})
     assert batch.landed == [NVDA]
     assert list(batch.skipped) == ["CIK0000000005.json"]
     assert batch.skipped["CIK0000000005.json"].startswith(
