@@ -4,7 +4,8 @@ Starts a throwaway PostgreSQL (tests/postgres_server.py) and the local SEC servi
 documents, fills raw/ once with an online run, then, from that raw/ (CAPEX_OFFLINE=1):
 
 1. lands the seven companies (the ``company_refresh`` job) with **one process on the embedded
-   file**, and with **four processes at once on DuckLake** (tickers dealt round-robin);
+   file**, and with **four processes at once on DuckLake** (tickers dealt round-robin; each of
+   several processes gets cores ÷ processes threads, CAPEX_THREADS and POLARS_MAX_THREADS);
 2. rebuilds the models on both and checks that every mart is identical;
 3. runs a full refresh on DuckLake (landing by four processes, then the models) while a
    **reader** queries in a loop: it must see zero errors, and every table's row count in every
@@ -54,11 +55,12 @@ def land(tickers: list[str], start_line: str) -> None:
     """
     import dagster as dg
 
-    from pipelines.definitions import build_code_location
+    from pipelines.definitions import build_code_location, freeze_loaded_objects
 
     location = build_code_location(load_settings())
     job = location.definitions.resolve_job_def(location.jobs.company.name)
     instance = dg.DagsterInstance.ephemeral()
+    freeze_loaded_objects()  # as a Dagster step process does once it has loaded the code
     Path(f"{start_line}.ready.{os.getpid()}").touch()
     while not os.path.exists(start_line):
         time.sleep(0.01)
@@ -132,6 +134,9 @@ def _land_parallel(env: dict[str, str], workers: int) -> tuple[float, float, int
     Dagster), and the commits replayed."""
     started = time.perf_counter()
     shares = [TICKERS[i::workers] for i in range(workers) if TICKERS[i::workers]]
+    if workers > 1:  # processes sharing the cores each keep to their part (README, CAPEX_THREADS)
+        threads = str(max(1, len(os.sched_getaffinity(0)) // workers))
+        env = dict(env, CAPEX_THREADS=threads, POLARS_MAX_THREADS=threads)
     with tempfile.TemporaryDirectory(prefix="bench-start-") as folder:
         start_line = Path(folder) / "go"
         processes = [_worker(env, "land", ",".join(share), str(start_line)) for share in shares]

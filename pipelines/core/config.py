@@ -83,6 +83,7 @@ class Settings:
     autostart: bool = False
     catalog: str | None = None
     data_path: str | None = None
+    threads: int | None = None  # DuckDB's threads per process (None: one per core)
 
     @property
     def build_warehouse(self) -> Path:
@@ -108,6 +109,19 @@ def _rate(env, name: str, default: str, maximum: float | None = None) -> float:
             f"{name}={rate:g} is out of range: use a value {limit}{reason}, e.g. {default}"
         )
     return rate
+
+
+def _threads(env) -> int | None:
+    """CAPEX_THREADS: DuckDB's threads in each process, a positive whole number, or unset."""
+    text = (env.get("CAPEX_THREADS") or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(
+            f"CAPEX_THREADS={text!r} must be a whole number of threads of at least 1 (unset: "
+            "one per core); with several processes at once, use cores ÷ processes"
+        )
+    return int(text)
 
 
 def _lakehouse(env) -> tuple[str | None, str | None]:
@@ -241,4 +255,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         autostart=_flag(env.get("CAPEX_AUTOSTART")),
         catalog=catalog,
         data_path=data_path,
+        threads=_threads(env),
     )

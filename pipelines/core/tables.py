@@ -79,14 +79,11 @@ class Table:
         con.execute(self.ddl())
         if self.rebuilt_whole:
             return
-        schema, name = self.name.split(".")
+        # pragma_table_info reads this table's entry only; information_schema.columns lists
+        # every column of every attached catalog first (on DuckLake: 0.2 s a process)
         present = {
             row[0]
-            for row in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE "
-                "table_catalog = current_database() AND table_schema = ? AND table_name = ?",
-                [schema, name],
-            ).fetchall()
+            for row in con.execute(f"SELECT name FROM pragma_table_info('{self.name}')").fetchall()
         }
         for column, dtype in self.columns.items():
             if column not in present:

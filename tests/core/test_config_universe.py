@@ -57,6 +57,14 @@ def test_settings_defaults_and_errors():
         load_settings({"CAPEX_SEC_RATE": "12"})
 
 
+def test_threads_per_process_setting():
+    assert load_settings({}).threads is None
+    assert load_settings({"CAPEX_THREADS": " 2 "}).threads == 2
+    for bad in ("0", "two", "-1", "1.5"):
+        with pytest.raises(ConfigError, match=f"CAPEX_THREADS='{bad}' must be a whole number"):
+            load_settings({"CAPEX_THREADS": bad})
+
+
 def test_document_keys_ignore_the_host():
     local = document_key("sec-data", "http://127.0.0.1:5000/submissions/CIK0000320193.json")
     live = document_key("sec-data", "https://data.sec.gov/submissions/CIK0000320193.json")

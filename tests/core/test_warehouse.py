@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
 import sys
 
 import duckdb
@@ -100,3 +101,30 @@ def test_rows_handed_to_a_transaction_are_not_held_until_it_commits(tmp_path):
         warehouse.replace_rows(table, pl.DataFrame({"cik": [2], "x": [5]}), {"cik": [2, 3]}, con)
     rows = warehouse.query("SELECT cik, x FROM staging.t ORDER BY cik, x").rows()
     assert rows == [(1, 10), (1, 20), (2, 5)]
+
+
+def test_steps_connections_keep_to_the_threads_set(tmp_path):
+    """CAPEX_THREADS: processes sharing the cores each use only their part of them."""
+    default = Warehouse(tmp_path / "a.duckdb", tmp_path / "capex-a.duckdb")
+    limited = Warehouse(tmp_path / "b.duckdb", tmp_path / "capex-b.duckdb", threads=1)
+    with default.connect() as con:
+        cores = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    with limited.connect() as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+    assert cores == duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0]
+
+
+def test_dagsters_loader_freezes_what_the_process_keeps_for_life():
+    """Root cause of four landing processes on two cores running slower than one: Python's
+    exit walked the ~200,000 objects of the imported modules and definitions in each process
+    (~0.7 s of CPU), and every full collection walked them too. Dagster's loader (``defs``)
+    moves them out of the collector's reach."""
+    script = (
+        "import gc; from pipelines.definitions import defs; "
+        "before = gc.get_freeze_count(); defs(); print(before, gc.get_freeze_count())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    before, after = int(out[-2]), int(out[-1])
+    assert before == 0 and after > 100_000
