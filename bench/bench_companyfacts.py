@@ -35,7 +35,8 @@ import duckdb
 from pipelines.sec.companyfacts import normalize_companyfacts
 from pipelines.core.tables import FACTS
 from pipelines.sec.facts import FACTS_INSERT_SELECT
-from pipelines.core.warehouse import Warehouse
+from pipelines.core.warehouse import Warehouse, set_threads
+from pipelines.sec.assets import ONE_COMPANY_THREADS
 
 def status(field):
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -55,6 +56,7 @@ warehouse = Warehouse(tmp / "build.duckdb", tmp / "capex.duckdb")
 with warehouse.connect() as con:
     con.execute(FACTS.ddl())
 con = duckdb.connect(str(warehouse.build_path))
+set_threads(con, ONE_COMPANY_THREADS)  # as the company steps land (Warehouse.connect)
 # one-time costs (pyarrow's import on the first hand-over to DuckDB, thread pools) paid on a
 # one-fact document first, so the peak is what landing this file costs
 tiny = b'{"facts": {"dei": {"X": {"units": {"shares": [{"end": "2024-01-01", "val": 1}]}}}}}'

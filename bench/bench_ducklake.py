@@ -14,7 +14,11 @@ documents, fills raw/ once with an online run, then, from that raw/ (CAPEX_OFFLI
 Targets (issue 14): (1) four processes on DuckLake faster than one on the file; (3) zero
 errors, no half-written table. Ratios are of one run, on whatever else the machine is doing.
 
-    .venv/bin/python bench/bench_ducklake.py
+The workers run as in capex-watch's own environment, which has no pandas: the ``bench`` extra
+brings it (edgartools, for bench_companyfacts.py), and DuckDB then imports it in every process
+on the first statement with parameters, 0.4 s of CPU each. ``--with-pandas`` lets them.
+
+    .venv/bin/python bench/bench_ducklake.py [--with-pandas]
 """
 
 from __future__ import annotations
@@ -107,8 +111,9 @@ def read_loop(stop_file: str) -> None:
 
 
 def _worker(env: dict[str, str], *args: str) -> subprocess.Popen:
+    with_pandas = ["--with-pandas"] if "--with-pandas" in sys.argv else []
     return subprocess.Popen(
-        [sys.executable, __file__, *args],
+        [sys.executable, __file__, *args, *with_pandas],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -221,6 +226,8 @@ def main() -> int:
     if not (SHARED_FIXTURES / "SOURCES.md").is_file():
         print(f"the bench serves the recorded documents in {SHARED_FIXTURES}, which is absent")
         return 2
+    pandas = "with pandas" if "--with-pandas" in sys.argv else "without pandas (--with-pandas)"
+    print(f"workers run {pandas}; load average {os.getloadavg()[0]:.2f}", flush=True)
     postgres = PostgresServer()
     postgres.start()
     server, base = _serve_sec()
@@ -278,6 +285,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if "--with-pandas" not in sys.argv:
+        sys.modules.setdefault("pandas", None)  # absent, as in capex-watch's environment
     if len(sys.argv) > 1 and sys.argv[1] == "land":
         land(sys.argv[2].split(","), sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "models":

@@ -121,15 +121,8 @@ class Warehouse:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _limit_threads(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Apply CAPEX_THREADS: processes sharing the cores each keep to their part of them
-        (four processes with two threads each on two cores ran 15% slower than with one)."""
-        if self.threads:
-            con.execute(f"SET threads = {int(self.threads)}")
-
     def _open(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(self.build_path))
-        self._limit_threads(con)
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         return con
@@ -138,15 +131,17 @@ class Warehouse:
         con.execute("COMMIT")
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A writing connection, inside one transaction.
 
         Commits when the block ends normally and rolls back on any exception, so a failed
-        step leaves the previous rows in place.
+        step leaves the previous rows in place. DuckDB works with ``threads`` threads, or
+        fewer when CAPEX_THREADS says so (default: one per core).
         """
         with self._writer():
             con = self._open()
             try:
+                set_threads(con, min((n for n in (threads, self.threads) if n), default=None))
                 con.execute("BEGIN TRANSACTION")
                 journal = RecordingConnection(con) if self.replays_conflicts else None
                 try:
@@ -322,7 +317,6 @@ class DuckLakeWarehouse(Warehouse):
         con = duckdb.connect()
         try:
             con.execute(_QUIET)
-            self._limit_threads(con)
             for name, package in EXTENSIONS.items():
                 if name == "ducklake" or self.remote:
                     con.execute(f"LOAD '{_extension_file(name, package)}'")
@@ -416,6 +410,16 @@ class DuckLakeWarehouse(Warehouse):
             yield con
         finally:
             con.close()
+
+
+def set_threads(con: duckdb.DuckDBPyConnection, threads: int | None) -> None:
+    """Let DuckDB work on ``con``'s database with ``threads`` threads (None: one per core).
+
+    Processes sharing the cores each keep to their part of them (CAPEX_THREADS: four landing
+    processes with two threads each on two cores ran 15% slower than with one each), and
+    one company's writes take one (``sec.assets.ONE_COMPANY_THREADS``).
+    """
+    con.execute(f"SET threads = {int(threads)}" if threads else "RESET threads")
 
 
 def _create_schemas(con: duckdb.DuckDBPyConnection) -> None:

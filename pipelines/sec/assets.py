@@ -27,6 +27,10 @@ BULK_ARCHIVES = dg.AssetKey(["raw", "sec_bulk_archives"])
 FACTS = tables.FACTS.key
 FILINGS = tables.FILINGS.key
 COMPANIES = tables.COMPANIES.key
+# One company's rows (tens of thousands) land faster on one DuckDB thread than on several:
+# NVIDIA's companyfacts insert in 10 ms against 17 ms on two, as a parallel insert's merging
+# costs more than it saves on less than a row group (bench/bench_companyfacts.py)
+ONE_COMPANY_THREADS = 1
 
 
 def _read_back(context: dg.AssetExecutionContext, capex: CapexResource):
@@ -73,7 +77,7 @@ def sec_documents_asset(
                 client, target, settings.since, log=context.log.info, archives=bulk
             )
         fetched = list(documents.all_fetched())
-        with capex.warehouse.connect() as con:
+        with capex.warehouse.connect(ONE_COMPANY_THREADS) as con:
             record_manifest(con, capex.store, [f.document.key for f in fetched])
         return dg.MaterializeResult(
             metadata={
@@ -128,7 +132,7 @@ def staging_facts_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
     def staging_facts(context: dg.AssetExecutionContext, capex: CapexResource):
         ticker = context.partition_key
         frame = company_facts(_read_back(context, capex))
-        with capex.warehouse.connect() as con:
+        with capex.warehouse.connect(ONE_COMPANY_THREADS) as con:
             capex.warehouse.replace_rows(
                 tables.FACTS, frame, {"ticker": ticker}, con, FACTS_INSERT_SELECT
             )
@@ -197,7 +201,7 @@ def staging_filings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefin
         target = documents.company
         with document_errors(documents.submissions.document.url, "submissions document"):
             company_frame = company_row(documents.submissions.parsed, target.ticker, target.cik)
-        with capex.warehouse.connect() as con:
+        with capex.warehouse.connect(ONE_COMPANY_THREADS) as con:
             filings = capex.warehouse.replace_rows(
                 tables.FILINGS, documents.filings, {"ticker": target.ticker}, con
             )

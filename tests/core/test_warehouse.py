@@ -104,14 +104,21 @@ def test_rows_handed_to_a_transaction_are_not_held_until_it_commits(tmp_path):
 
 
 def test_steps_connections_keep_to_the_threads_set(tmp_path):
-    """CAPEX_THREADS: processes sharing the cores each use only their part of them."""
+    """CAPEX_THREADS caps every step's threads (processes sharing the cores); a step may ask
+    for fewer (one company's rows land on one), and the next connection is back to the cap."""
+    cores = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0]
     default = Warehouse(tmp_path / "a.duckdb", tmp_path / "capex-a.duckdb")
-    limited = Warehouse(tmp_path / "b.duckdb", tmp_path / "capex-b.duckdb", threads=1)
-    with default.connect() as con:
-        cores = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    with limited.connect() as con:
-        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
-    assert cores == duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0]
+    capped = Warehouse(tmp_path / "b.duckdb", tmp_path / "capex-b.duckdb", threads=3)
+
+    def threads(warehouse: Warehouse, asked: int | None = None) -> int:
+        with warehouse.connect(asked) as con:
+            return con.execute("SELECT current_setting('threads')").fetchone()[0]
+
+    assert threads(default) == cores
+    assert threads(default, 1) == 1
+    assert threads(capped) == 3
+    assert threads(capped, 1) == 1
+    assert threads(capped, 8) == 3
 
 
 def test_dagsters_loader_freezes_what_the_process_keeps_for_life():
