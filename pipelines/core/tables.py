@@ -80,7 +80,7 @@ class Table:
         if self.rebuilt_whole:
             return
         # pragma_table_info reads this table's entry only; information_schema.columns lists
-        # every column of every attached catalog first (on DuckLake: 0.2 s a process)
+        # every column of every attached catalog first (on DuckLake 4-9 ms against 15-30 ms)
         present = {
             row[0]
             for row in con.execute(f"SELECT name FROM pragma_table_info('{self.name}')").fetchall()
