@@ -58,6 +58,12 @@ EXTENSIONS = {
 COMMIT_ATTEMPTS = 12
 _REMOTE_CATALOG = re.compile(r"^(postgres|mysql|sqlite):", re.IGNORECASE)
 _QUIET = "SET enable_progress_bar = false"  # no progress bars in step logs
+# A company step replaces fewer rows than a DuckDB row group (122,880), and DuckDB keeps such
+# rows in memory one block per column, in the transaction and again in the table at commit.
+# With 64 KB blocks instead of DuckDB's 256 KB, landing NVIDIA's companyfacts peaks at 9x the
+# file instead of 10.5x; the bulk landing and the models run as fast (bench/). A file keeps the
+# block size it was created with.
+BLOCK_SIZE = 65_536
 _SECRET = re.compile(r"(password\s*=\s*)\S+", re.IGNORECASE)
 
 
@@ -122,6 +128,8 @@ class Warehouse:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _open(self) -> duckdb.DuckDBPyConnection:
+        if not self.build_path.exists():
+            _create_file(self.build_path)
         con = duckdb.connect(str(self.build_path))
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -487,6 +495,12 @@ def _probe_write(folder: Path) -> None:
     probe = folder / f".capex-write-probe-{os.getpid()}"
     probe.write_bytes(b"")
     probe.unlink()
+
+
+def _create_file(path: Path) -> None:
+    """Create an empty DuckDB file at ``path`` with the warehouse's :data:`BLOCK_SIZE`."""
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{_quoted(str(path))}' AS new_file (BLOCK_SIZE {BLOCK_SIZE})")
 
 
 def _quoted(text: str) -> str:

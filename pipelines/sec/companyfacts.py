@@ -147,7 +147,7 @@ def normalize_many(documents: Sequence[tuple[CompanyFacts, str | None, int]]) ->
     only its bytes, which matters for the ~10,000 small filers of the bulk archive. Raises
     ValueError when any fact is not of the documented shape (then no row is returned).
     """
-    names = pl.DataFrame(
+    groups = pl.DataFrame(
         [
             (ticker, cik, taxonomy, concept, unit, n)
             for parsed, ticker, cik in documents
@@ -155,7 +155,13 @@ def normalize_many(documents: Sequence[tuple[CompanyFacts, str | None, int]]) ->
         ],
         schema=_GROUP_SCHEMA,
         orient="row",
-    ).select(pl.exclude("n").repeat_by("n").explode(empty_as_null=False))
+    )
+    # each group's row repeated once per fact: gathering by index shares the strings' buffers
+    # (explode would copy them), half the memory and time
+    fact_group = groups.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).repeat_by("n").explode(empty_as_null=False)
+    ).to_series()
+    names = groups.drop("n")[fact_group]
     facts = [fact for parsed, _ticker, _cik in documents for fact in parsed.facts]
     if facts:
         # the facts as newline-delimited JSON: polars' reader takes them in one parallel pass
