@@ -44,8 +44,15 @@ MAX_TOTAL_BYTES = 200 << 30
 # off: DuckDB tries it on every string column of every row group and keeps dictionary
 # compression anyway (these columns repeat); not trying it makes the insert ~10% cheaper and
 # the file no larger. 512 MB rather than 1 GB: as fast, and the landing's peak stays ~1.2 GB
-# (bench/bench_bulk.py).
-DUCKDB_SETTINGS = {"memory_limit": "512MB", "disabled_compression_methods": "fsst"}
+# (bench/bench_bulk.py). One thread: a batch's insert is one pipeline, which one thread runs
+# either way; with two, DuckDB's worker often took it while the calling thread waited by
+# polling (perf: ~10% of the landing's CPU in mutex lock/unlock under
+# PendingQueryResult::ExecuteTask), CPU the reading thread needs. With one: 18% less CPU.
+DUCKDB_SETTINGS = {
+    "memory_limit": "512MB",
+    "disabled_compression_methods": "fsst",
+    "threads": "1",
+}
 
 
 def tune_for_landing(con) -> None:
