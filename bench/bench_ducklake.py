@@ -23,6 +23,7 @@ on the first statement with parameters, 0.4 s of CPU each. ``--with-pandas`` let
 
 from __future__ import annotations
 
+import importlib.abc
 import io
 import logging
 import os
@@ -108,6 +109,16 @@ def read_loop(stop_file: str) -> None:
         except Exception as exc:  # noqa: BLE001 (the bench counts every kind of error)
             print("ERROR", str(exc).splitlines()[0], flush=True)
         time.sleep(0.05)
+
+
+class _WithoutPandas(importlib.abc.MetaPathFinder):
+    """Makes pandas absent, as in capex-watch's environment: importing it fails as it does
+    when it is not installed (a ``None`` in ``sys.modules`` breaks pyarrow's pandas shim)."""
+
+    def find_spec(self, name, path=None, target=None):  # noqa: ARG002 (the finder protocol)
+        if name.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
 
 
 def _worker(env: dict[str, str], *args: str) -> subprocess.Popen:
@@ -286,7 +297,7 @@ def main() -> int:
 
 if __name__ == "__main__":
     if "--with-pandas" not in sys.argv:
-        sys.modules.setdefault("pandas", None)  # absent, as in capex-watch's environment
+        sys.meta_path.insert(0, _WithoutPandas())
     if len(sys.argv) > 1 and sys.argv[1] == "land":
         land(sys.argv[2].split(","), sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "models":

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 import duckdb
 import polars as pl
 
-from pipelines.core.journal import INCOMING, execute_on
 from pipelines.core.rawstore import RawStore
 from pipelines.core.tables import MANIFEST
+from pipelines.core.warehouse import replace_rows
 
 # fetched_at arrives as the sidecar's ISO text, parsed below.
 _SCHEMA = {**MANIFEST.columns, "fetched_at": pl.String}
@@ -30,11 +30,4 @@ def record_manifest(con: duckdb.DuckDBPyConnection, store: RawStore, keys: Itera
     frame = pl.DataFrame(rows, schema=_SCHEMA).with_columns(
         pl.col("fetched_at").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ")
     )
-    MANIFEST.create(con)
-    if keys:
-        con.execute("DELETE FROM raw.manifest WHERE list_contains(?, key)", [keys])
-    if frame.height:
-        execute_on(
-            con, f"INSERT INTO raw.manifest BY NAME SELECT * FROM {INCOMING}", frame.to_arrow()
-        )
-    return frame.height
+    return replace_rows(con, MANIFEST, frame, {"key": keys})

@@ -169,28 +169,11 @@ class Warehouse:
         con: duckdb.DuckDBPyConnection | None = None,
         select: str = "SELECT * FROM {source}",
     ) -> int:
-        """Replace the rows of ``table`` matching ``match`` by ``frame``.
-
-        ``match`` maps a column to a value (``{"ticker": "NVDA"}``) or to a list of values
-        (``{"cik": [320193, 1045810]}``: the rows of those companies); an empty list matches
-        nothing. ``table``'s contract creates it when it does not exist; ``select`` may
-        reshape the incoming rows (``{source}`` names them). Runs in one transaction (the
-        given connection's, or a new one). Returns the number of rows written.
-        """
+        """:func:`replace_rows` in one transaction: ``con``'s, or a new one."""
         if con is None:
             with self.connect() as own:
-                return self.replace_rows(table, frame, match, own, select)
-        table.create(con)
-        where, parameters = _match_clause(match)
-        if where is not None:
-            con.execute(f"DELETE FROM {table.name} WHERE {where}", parameters)
-        if frame is None or not frame.height:
-            return 0
-        query = select.replace("{source}", INCOMING)
-        # newest Arrow layout (string views): handed to DuckDB without a copy
-        data = frame.to_arrow(compat_level=pl.CompatLevel.newest())
-        execute_on(con, f"INSERT INTO {table.name} BY NAME {query}", data)
-        return frame.height
+                return replace_rows(own, table, frame, match, select)
+        return replace_rows(con, table, frame, match, select)
 
     def delete_rows_not_in(
         self, table: Table, column: str, keep: set, con: duckdb.DuckDBPyConnection
@@ -447,8 +430,67 @@ def _is_conflict(exc: duckdb.Error) -> bool:
     return "conflict" in str(exc).lower()
 
 
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    frame: pl.DataFrame | None,
+    match: Mapping[str, Any],
+    select: str = "SELECT * FROM {source}",
+) -> int:
+    """Replace the rows of ``table`` matching ``match`` by ``frame``, on ``con``.
+
+    ``match`` maps a column to a value (``{"ticker": "NVDA"}``) or to a list of values
+    (``{"cik": [320193, 1045810]}``: the rows of those companies); an empty list matches
+    nothing. ``table``'s contract creates it when it does not exist; ``select`` may reshape
+    the incoming rows (``{source}`` names them). On DuckLake, nothing is written when the
+    matching rows already are exactly the incoming ones. Returns the number of rows ``match``
+    now has.
+    """
+    table.create(con)
+    where, parameters = _match_clause(match)
+    rows = 0 if frame is None else frame.height
+    query = select.replace("{source}", INCOMING)
+    if where is not None:
+        # Only where commits can conflict (DuckLake, whose connections record for a replay):
+        # there an unchanged company writes no files and conflicts with no other writer. On
+        # the file, rewriting is cheaper than comparing (NVIDIA: ~30 ms against ~45 ms).
+        unchanged = isinstance(con, RecordingConnection) and _holds_already(
+            con, table, where, parameters, query, frame, rows
+        )
+        if unchanged:
+            return rows
+        con.execute(f"DELETE FROM {table.name} WHERE {where}", parameters)
+    if rows:
+        execute_on(con, f"INSERT INTO {table.name} BY NAME {query}", frame)
+    return rows
+
+
+def _holds_already(
+    con, table: Table, where: str, parameters: list, query: str, frame: Any, rows: int
+) -> bool:
+    """Whether the rows of ``table`` matching ``where`` are ``query``'s rows, as a multiset.
+
+    DuckLake refuses an insert into a table another transaction deleted from, whatever the
+    rows: four processes refreshing unchanged companies replayed 7 to 12 commits.
+    """
+    con.execute(f"SELECT count(*) FROM {table.name} WHERE {where}", parameters)
+    if con.fetchone()[0] != rows:
+        return False
+    if not rows:
+        return True
+    columns = ", ".join(table.columns)
+    execute_on(
+        con,
+        f"SELECT count(*) FROM (SELECT {columns} FROM ({query}) "
+        f"EXCEPT ALL SELECT {columns} FROM {table.name} WHERE {where})",
+        frame,
+        parameters,
+    )
+    return con.fetchone()[0] == 0
+
+
 def _match_clause(match: Mapping[str, Any]) -> tuple[str | None, list]:
-    """The WHERE clause of :meth:`Warehouse.replace_rows` and its parameters (None: no row).
+    """The WHERE clause of :func:`replace_rows` and its parameters (None: no row).
 
     A list of values is also bounded by its smallest and largest, so DuckDB's zone maps skip
     the row groups of other companies instead of testing every row against the list.

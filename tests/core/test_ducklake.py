@@ -66,6 +66,34 @@ def test_a_commit_that_conflicts_is_replayed_on_the_newer_snapshot(lake):
     ]
 
 
+def test_writers_whose_rows_did_not_change_do_not_conflict(lake):
+    """Root cause: every company step deleted and inserted its rows even when they had not
+    changed, and DuckLake refuses an insert into a table another transaction deleted from:
+    four processes refreshing unchanged companies replayed 7 to 12 commits."""
+    a = pl.DataFrame({"ticker": ["A", "A"], "n": [1, 2]})
+    b = pl.DataFrame({"ticker": ["B"], "n": [3]})
+    lake.replace_rows(TABLE, a, {"ticker": "A"})
+    lake.replace_rows(TABLE, b, {"ticker": "B"})
+    snapshots = lake.query("SELECT count(*) FROM capex.snapshots()").item()
+    replays = DuckLakeWarehouse.replays
+    with lake.connect() as first:
+        lake.replace_rows(TABLE, a, {"ticker": "A"}, first)
+        with lake.connect() as second:
+            lake.replace_rows(TABLE, b, {"ticker": "B"}, second)
+    assert DuckLakeWarehouse.replays == replays
+    assert lake.query("SELECT count(*) FROM capex.snapshots()").item() == snapshots  # no write
+
+    # as many rows, but a multiset that differs: written
+    lake.replace_rows(TABLE, pl.DataFrame({"ticker": ["A", "A"], "n": [2, 2]}), {"ticker": "A"})
+    assert lake.query("SELECT ticker, n FROM staging.t ORDER BY ALL").rows() == [
+        ("A", 2),
+        ("A", 2),
+        ("B", 3),
+    ]
+    assert lake.replace_rows(TABLE, None, {"ticker": "A"}) == 0
+    assert lake.query("SELECT ticker, n FROM staging.t").rows() == [("B", 3)]
+
+
 def test_a_failed_load_leaves_the_previous_rows(lake):
     lake.replace_rows(TABLE, pl.DataFrame({"ticker": ["A"], "n": [1]}), {"ticker": "A"})
     with pytest.raises(RuntimeError, match="parse failed"), lake.connect() as con:

@@ -116,13 +116,34 @@ def test_rows_handed_to_a_transaction_are_not_held_until_it_commits(tmp_path):
         table.create(con)
         for cik in (1, 2, 3):
             frame = pl.DataFrame({"cik": [cik] * 2, "x": [10, 20]}, schema=table.columns)
-            data = frame.to_arrow()
-            held = sys.getrefcount(data)
-            execute_on(con, f"INSERT INTO staging.t BY NAME SELECT * FROM {INCOMING}", data)
-            assert sys.getrefcount(data) == held
+            held = sys.getrefcount(frame)
+            execute_on(con, f"INSERT INTO staging.t BY NAME SELECT * FROM {INCOMING}", frame)
+            assert sys.getrefcount(frame) == held
         warehouse.replace_rows(table, pl.DataFrame({"cik": [2], "x": [5]}), {"cik": [2, 3]}, con)
     rows = warehouse.query("SELECT cik, x FROM staging.t ORDER BY cik, x").rows()
     assert rows == [(1, 10), (1, 20), (2, 5)]
+
+
+def test_landing_rows_does_not_import_pyarrow_dataset(tmp_path):
+    """Root cause: rows were handed to DuckDB as pyarrow tables, and DuckDB's scan of one
+    imports ``pyarrow.dataset``: ~0.3 s of CPU in every process that lands a company, a cost
+    four landing processes paid four times."""
+    script = f"""
+import sys
+import polars as pl
+from pipelines.core.tables import Table
+from pipelines.core.warehouse import Warehouse
+table = Table("staging.t", {{"ticker": pl.String, "n": pl.Int64}})
+warehouse = Warehouse({str(tmp_path / "b.duckdb")!r}, {str(tmp_path / "p.duckdb")!r})
+for n in (1, 1, 2):
+    frame = pl.DataFrame({{"ticker": ["A"], "n": [n]}})
+    warehouse.replace_rows(table, frame, {{"ticker": "A"}})
+assert warehouse.query("SELECT n FROM staging.t").rows() == [(2,)]
+print("pyarrow.dataset" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
 
 
 def test_steps_connections_keep_to_the_threads_set(tmp_path):
