@@ -4,8 +4,8 @@ For every file in ../shared/fixtures/sec/companyfacts, in a fresh subprocess eac
 decoding + normalization from the file's bytes (``normalize_companyfacts``), then the same plus
 landing into staging.facts of an open DuckDB file (one transaction, as the pipeline does); the
 peak resident memory of one landing, file read included, above the process's resident size
-after a first landing of a one-fact document (which pays the one-time costs: pyarrow's import
-on the first hand-over to DuckDB, thread pools); what opening and closing (checkpointing) the
+after a first landing of a one-fact document (which pays the one-time costs: lazy imports,
+thread pools, the table's first blocks); what opening and closing (checkpointing) the
 file costs alone; and, in the same process, edgartools' ``json.loads`` +
 ``EntityFactsParser.parse_company_facts`` + ``to_dataframe`` on the same file (install the
 optional ``bench`` extra). Linux only (/proc/self/clear_refs resets the peak).
@@ -57,8 +57,8 @@ with warehouse.connect() as con:
     con.execute(FACTS.ddl())
 con = duckdb.connect(str(warehouse.build_path))
 set_threads(con, ONE_COMPANY_THREADS)  # as the company steps land (Warehouse.connect)
-# one-time costs (pyarrow's import on the first hand-over to DuckDB, thread pools) paid on a
-# one-fact document first, so the peak is what landing this file costs
+# one-time costs (lazy imports, thread pools, the table's first blocks) paid on a one-fact
+# document first, so the peak is what landing this file costs
 tiny = b'{"facts": {"dei": {"X": {"units": {"shares": [{"end": "2024-01-01", "val": 1}]}}}}}'
 land(con, tiny, "WARMUP")
 baseline_rss = status("VmRSS")
