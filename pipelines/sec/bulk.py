@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.core.http import Fetched
+from pipelines.core.warehouse import set_threads
 from pipelines.sec.companyfacts import CompanyFacts, normalize_many, parse_companyfacts
 from pipelines.sec.submissions import company_row, filings_frame, overflow_pages_needed
 
@@ -44,21 +45,21 @@ MAX_TOTAL_BYTES = 200 << 30
 # off: DuckDB tries it on every string column of every row group and keeps dictionary
 # compression anyway (these columns repeat); not trying it makes the insert ~10% cheaper and
 # the file no larger. 512 MB rather than 1 GB: as fast, and the landing's peak stays ~1.2 GB
-# (bench/bench_bulk.py). One thread: a batch's insert is one pipeline, which one thread runs
-# either way; with two, DuckDB's worker often took it while the calling thread waited by
-# polling (perf: ~10% of the landing's CPU in mutex lock/unlock under
-# PendingQueryResult::ExecuteTask), CPU the reading thread needs. With one: 18% less CPU.
-DUCKDB_SETTINGS = {
-    "memory_limit": "512MB",
-    "disabled_compression_methods": "fsst",
-    "threads": "1",
-}
+# (bench/bench_bulk.py).
+DUCKDB_SETTINGS = {"memory_limit": "512MB", "disabled_compression_methods": "fsst"}
+# A batch's insert is one pipeline, which one thread runs either way; with two, DuckDB's worker
+# often took it while the calling thread waited by polling (perf: ~10% of the landing's CPU in
+# mutex lock/unlock under PendingQueryResult::ExecuteTask), CPU the reading thread needs. With
+# one: 18% less CPU.
+LANDING_THREADS = 1
 
 
 def tune_for_landing(con) -> None:
-    """Apply :data:`DUCKDB_SETTINGS` to ``con``, the connection that lands the archive."""
+    """Apply :data:`DUCKDB_SETTINGS` and :data:`LANDING_THREADS` to ``con``, the connection
+    that lands the archive."""
     for setting, value in DUCKDB_SETTINGS.items():
         con.execute(f"SET {setting} = '{value}'")
+    set_threads(con, LANDING_THREADS)
 
 
 # JSON per batch: large enough that DuckDB writes whole row groups (~200,000 rows), small

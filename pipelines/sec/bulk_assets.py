@@ -187,7 +187,7 @@ def land_archive_facts(
     their companyfacts members, batch by batch on ``con``, reading ahead while DuckDB writes.
 
     A skipped member's company keeps its previous rows. ``con`` keeps the archive's DuckDB
-    settings (:data:`~pipelines.sec.bulk.DUCKDB_SETTINGS`) afterwards.
+    settings (:func:`~pipelines.sec.bulk.tune_for_landing`) afterwards.
     """
     tune_for_landing(con)
     landing = ArchiveLanding()
